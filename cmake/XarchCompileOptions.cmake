@@ -1,0 +1,20 @@
+# xarch_set_compile_options(target): the warnings, language level and sanitizers every xarch
+# target is built with.
+function(xarch_set_compile_options target)
+    target_compile_features(${target} PRIVATE cxx_std_20)
+    target_compile_options(${target} PRIVATE
+        $<$<COMPILE_LANG_AND_ID:CXX,GNU,Clang>:-Wall -Wextra -Wpedantic -Wshadow -Wconversion
+            -Wno-sign-conversion -Wnon-virtual-dtor -Wold-style-cast -Woverloaded-virtual>
+        $<$<COMPILE_LANG_AND_ID:C,GNU,Clang>:-Wall -Wextra -Wpedantic>)
+    if(XARCH_WERROR)
+        target_compile_options(${target} PRIVATE -Werror)
+    endif()
+endfunction()
+
+# Sanitizers apply to everything in the tree (the library, tests and the extension alike), so
+# they are set globally.
+if(XARCH_SANITIZE)
+    add_compile_options(-fsanitize=${XARCH_SANITIZE} -fno-omit-frame-pointer
+        -fno-sanitize-recover=all)
+    add_link_options(-fsanitize=${XARCH_SANITIZE})
+endif()

@@ -1,0 +1,85 @@
+// xarch::emulators: QEMU user-mode emulators registered in binfmt_misc, so that a host can run
+// (and so build for) foreign platforms. The library's counterpart of `tonistiigi/binfmt --install`.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "xarch/platform.hpp"
+
+namespace xarch::emulators {
+
+struct Options {
+    // Where binfmt_misc is (or gets) mounted.
+    std::string binfmt_mount = "/proc/sys/fs/binfmt_misc";
+    // Where the emulators live, and how their file names are spelled: <dir>/qemu-<cpu><suffix>.
+    // Debian's qemu-user-static installs /usr/bin/qemu-aarch64-static.
+    std::string qemu_dir = "/usr/bin";
+    std::string qemu_suffix = "-static";
+    // Registration flags. F (open the interpreter now) makes handlers work inside chroots and
+    // namespaces; C takes credentials from the binary. P (preserve argv[0]) is opt-in, as in binfmt.
+    bool preserve_argv0 = false;
+};
+
+// One entry of binfmt_misc (a registered handler), whoever registered it.
+struct Handler {
+    std::string name;         // file name in binfmt_misc, e.g. "qemu-aarch64"
+    bool enabled = false;
+    std::string interpreter;  // e.g. "/usr/bin/qemu-aarch64-static"
+    std::string flags;        // as the kernel reports them, e.g. "OCF"
+    std::string magic;        // hex, as the kernel reports it ("" for extension handlers)
+    std::string mask;         // hex
+    // The Linux platform whose ELF binaries this handler runs, when the magic is an ELF header of
+    // a machine xarch knows.
+    std::optional<Platform> platform;
+};
+
+// A QEMU user emulator xarch knows how to register.
+struct Emulator {
+    Platform platform;         // normalized, e.g. linux/arm64, linux/arm/v7
+    std::string name;          // handler name, e.g. "qemu-aarch64"
+    std::string path;          // interpreter path on this host
+    bool present = false;      // the interpreter exists on this host
+    bool registered = false;   // an enabled handler runs this platform's binaries
+};
+
+enum class Outcome {
+    kInstalled = 1,          // registered now
+    kAlreadyInstalled = 2,   // an enabled handler for the platform was already there
+    kNative = 3,             // the host runs the platform natively: nothing to register
+    kUninstalled = 4,        // handler removed
+    kNotInstalled = 5,       // nothing to remove
+};
+
+struct Change {
+    std::string name;   // handler name
+    Platform platform;
+    Outcome outcome;
+};
+
+// binfmt_misc's handlers. Mounts binfmt_misc when absent and allowed; throws Error(kUnsupported)
+// when the kernel has none.
+std::vector<Handler> handlers(const Options& options = {});
+
+// Every emulator xarch knows for a foreign platform of this host, with its state.
+std::vector<Emulator> list(const Options& options = {});
+
+// The platforms this host runs without emulation, best first (the host, then what its CPU and
+// kernel also run, e.g. linux/386 on amd64: probed by executing a tiny binary).
+std::vector<Platform> native_platforms();
+
+// Native platforms first, then those an enabled binfmt_misc handler emulates.
+std::vector<Platform> runnable_platforms(const Options& options = {});
+
+// Registers emulators. `spec` is "all" (every present emulator for a non-native platform) or a
+// comma list of platforms or emulator names ("arm64,arm", "qemu-riscv64"). Validates everything
+// before registering anything; needs root (Error(kPermissionDenied) says so).
+std::vector<Change> install(std::string_view spec, const Options& options = {});
+
+// Removes the handlers that run the given platforms ("all": every handler for a platform xarch
+// knows). Needs root.
+std::vector<Change> uninstall(std::string_view spec, const Options& options = {});
+
+}  // namespace xarch::emulators

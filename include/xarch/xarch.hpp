@@ -1,0 +1,7 @@
+// The whole public C++ API of xarch.
+#pragma once
+
+#include "xarch/emulators.hpp"
+#include "xarch/error.hpp"
+#include "xarch/platform.hpp"
+#include "xarch/version.hpp"
