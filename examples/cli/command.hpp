@@ -1,0 +1,43 @@
+// The xarch tool's command tree: each command has its flags, help text and a run function;
+// dispatch() walks argv down the tree, handles --help everywhere and maps failures to exit codes
+// (0 success, 1 error, 2 usage).
+#pragma once
+
+#include <functional>
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include "args.hpp"
+
+namespace xarch::cli {
+
+struct Io {
+    std::ostream& out;
+    std::ostream& err;
+};
+
+struct Command {
+    std::string name;
+    std::string usage;    // after the command path, e.g. "[OPTIONS] PLATFORM[,PLATFORM...]"
+    std::string summary;  // one line, shown in the parent's command list
+    std::string description;
+    std::vector<FlagSpec> flags;
+    std::vector<Command> subcommands;
+    // Runs the command; returns the exit code. Absent for pure groups (they print help).
+    std::function<int(const ParsedArgs&, Io&)> run;
+    // Least and most positional arguments run() accepts (-1: no limit).
+    int min_args = 0;
+    int max_args = 0;
+};
+
+enum ExitCode { kExitOk = 0, kExitError = 1, kExitUsage = 2 };
+
+int dispatch(const Command& root, const std::vector<std::string>& args, Io& io);
+
+Command make_root_command();
+Command make_ls_command();
+Command make_emulators_command();
+Command make_debug_command();
+
+}  // namespace xarch::cli
