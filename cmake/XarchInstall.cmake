@@ -34,7 +34,10 @@ install(FILES
     DESTINATION ${XARCH_INSTALL_CMAKEDIR}
     COMPONENT devel)
 
-# pkg-config paths relative to ${prefix} so that the installed tree can be moved.
+# The prefix is found from the .pc file's own place (${pcfiledir}), so that the installed tree
+# works wherever it is put (cmake --install --prefix, a package manager's staging folder).
+file(RELATIVE_PATH XARCH_PC_TO_PREFIX "/${XARCH_INSTALL_PKGCONFIGDIR}" "/")
+string(REGEX REPLACE "/$" "" XARCH_PC_TO_PREFIX "${XARCH_PC_TO_PREFIX}")
 configure_file(cmake/xarch.pc.in ${PROJECT_BINARY_DIR}/xarch.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/xarch.pc
     DESTINATION ${XARCH_INSTALL_PKGCONFIGDIR}

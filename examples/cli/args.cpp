@@ -13,8 +13,8 @@ std::string ParsedArgs::get(const std::string& name, const std::string& fallback
 namespace {
 
 const FlagSpec* find_long(const std::vector<FlagSpec>& flags, const std::string& name) {
-    auto it = std::find_if(flags.begin(), flags.end(),
-                           [&](const FlagSpec& f) { return f.name == name; });
+    auto it =
+        std::find_if(flags.begin(), flags.end(), [&](const FlagSpec& f) { return f.name == name; });
     return it == flags.end() ? nullptr : &*it;
 }
 
@@ -50,9 +50,13 @@ ParsedArgs parse_args(const std::vector<std::string>& args, const std::vector<Fl
             out.positional.push_back(arg);
             continue;
         }
-        if (spec == nullptr) throw UsageError("unknown flag: " + arg);
+        if (spec == nullptr) {
+            throw UsageError("unknown flag: " + arg);
+        }
         if (!spec->takes_value) {
-            if (inline_value) throw UsageError("flag " + arg + " takes no value");
+            if (inline_value) {
+                throw UsageError("flag " + arg + " takes no value");
+            }
             out.values[spec->name] = "true";
             continue;
         }
@@ -73,9 +77,13 @@ std::string format_flags(const std::vector<FlagSpec>& flags) {
     for (const FlagSpec& f : flags) {
         std::string left = f.short_name ? std::string("  -") + f.short_name + ", " : "      ";
         left += "--" + f.name;
-        if (f.takes_value) left += " " + (f.value_name.empty() ? "string" : f.value_name);
+        if (f.takes_value) {
+            left += " " + (f.value_name.empty() ? "string" : f.value_name);
+        }
         std::string right = f.help;
-        if (!f.default_value.empty()) right += " (default \"" + f.default_value + "\")";
+        if (!f.default_value.empty()) {
+            right += " (default \"" + f.default_value + "\")";
+        }
         width = std::max(width, left.size());
         rows.emplace_back(std::move(left), std::move(right));
     }

@@ -17,10 +17,10 @@ public:
 };
 
 struct FlagSpec {
-    std::string name;         // "format" for --format
-    char short_name = '\0';   // 'h' for -h
+    std::string name;        // "format" for --format
+    char short_name = '\0';  // 'h' for -h
     bool takes_value = false;
-    std::string value_name;   // "string" in the help text
+    std::string value_name;  // "string" in the help text
     std::string help;
     std::string default_value;
 };

@@ -1,8 +1,8 @@
 // `xarch debug ...`: views of xarch's internals for people comparing it with buildx.
-#include <ostream>
-
 #include "command.hpp"
 #include "xarch/platform.hpp"
+
+#include <ostream>
 
 namespace xarch::cli {
 
@@ -12,7 +12,9 @@ int run_platform(const ParsedArgs& args, Io& io) {
     const bool unnormalized = args.has("unnormalized");
     for (const std::string& arg : args.positional) {
         if (!unnormalized) {
-            for (const Platform& p : Platform::parse_list(arg)) io.out << p.to_string() << '\n';
+            for (const Platform& p : Platform::parse_list(arg)) {
+                io.out << p.to_string() << '\n';
+            }
             continue;
         }
         // containerd's Parse on each element, as is: no normalization, no de-duplication.
@@ -21,7 +23,9 @@ int run_platform(const ParsedArgs& args, Io& io) {
             const std::size_t comma = arg.find(',', start);
             const std::string element = arg.substr(start, comma - start);
             io.out << Platform::parse_unnormalized(element).to_string_all() << '\n';
-            if (comma == std::string::npos) break;
+            if (comma == std::string::npos) {
+                break;
+            }
             start = comma + 1;
         }
     }

@@ -1,13 +1,14 @@
 // `xarch emulators ls|install|uninstall`: QEMU emulators in binfmt_misc, the library's
 // counterpart of `docker run --privileged tonistiigi/binfmt --install all`.
-#include <algorithm>
-#include <boost/json.hpp>
-#include <ostream>
-
 #include "command.hpp"
 #include "emulator_flags.hpp"
 #include "table.hpp"
 #include "xarch/emulators.hpp"
+
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <ostream>
 
 namespace xarch::cli {
 
@@ -15,17 +16,24 @@ namespace {
 
 std::string join(const std::vector<Platform>& platforms) {
     std::string out;
-    for (const Platform& p : platforms) out += (out.empty() ? "" : ", ") + p.to_string();
+    for (const Platform& p : platforms) {
+        out += (out.empty() ? "" : ", ") + p.to_string();
+    }
     return out;
 }
 
 const char* describe(emulators::Outcome outcome) {
     switch (outcome) {
-        case emulators::Outcome::kInstalled: return "OK";
-        case emulators::Outcome::kAlreadyInstalled: return "already installed";
-        case emulators::Outcome::kNative: return "native, nothing to install";
-        case emulators::Outcome::kUninstalled: return "OK";
-        case emulators::Outcome::kNotInstalled: return "not installed";
+        case emulators::Outcome::kInstalled:
+            return "OK";
+        case emulators::Outcome::kAlreadyInstalled:
+            return "already installed";
+        case emulators::Outcome::kNative:
+            return "native, nothing to install";
+        case emulators::Outcome::kUninstalled:
+            return "OK";
+        case emulators::Outcome::kNotInstalled:
+            return "not installed";
     }
     return "";
 }
@@ -47,7 +55,9 @@ int run_emulators_ls(const ParsedArgs& args, Io& io) {
         }
         boost::json::array names;
         for (const emulators::Handler& h : emulators::handlers(options)) {
-            if (h.enabled) names.emplace_back(h.name);
+            if (h.enabled) {
+                names.emplace_back(h.name);
+            }
         }
         io.out << boost::json::serialize(
                       boost::json::object{{"supported", supported}, {"emulators", names}})
@@ -55,7 +65,9 @@ int run_emulators_ls(const ParsedArgs& args, Io& io) {
         return kExitOk;
     }
     Table table({"PLATFORM", "EMULATOR", "STATUS", "INTERPRETER"});
-    for (const Platform& p : native) table.add_row({p.to_string(), "-", "native", "-"});
+    for (const Platform& p : native) {
+        table.add_row({p.to_string(), "-", "native", "-"});
+    }
     for (const emulators::Emulator& e : known) {
         const char* status = e.registered ? "installed" : e.present ? "available" : "not present";
         table.add_row({e.platform.to_string(), e.name, status, e.path});
@@ -64,8 +76,10 @@ int run_emulators_ls(const ParsedArgs& args, Io& io) {
     return kExitOk;
 }
 
-int print_changes(const std::vector<emulators::Change>& changes, const char* verb,
-                  const emulators::Options& options, Io& io) {
+int print_changes(const std::vector<emulators::Change>& changes,
+                  const char* verb,
+                  const emulators::Options& options,
+                  Io& io) {
     for (const emulators::Change& c : changes) {
         io.out << verb << ": " << c.name << " (" << c.platform.to_string() << ") "
                << describe(c.outcome) << '\n';
@@ -90,7 +104,8 @@ int run_uninstall(const ParsedArgs& args, Io& io) {
 
 Command make_emulators_command() {
     std::vector<FlagSpec> ls_flags = emulator_flags();
-    ls_flags.push_back({"format", '\0', true, "string", "Format the output: table or json", "table"});
+    ls_flags.push_back(
+        {"format", '\0', true, "string", "Format the output: table or json", "table"});
     std::vector<FlagSpec> install_flags = emulator_flags();
     install_flags.push_back({"preserve-argv0", '\0', false, "",
                              "Register with the P flag (the emulator sees the original argv[0])",
@@ -99,9 +114,10 @@ Command make_emulators_command() {
         .name = "ls",
         .usage = "[OPTIONS]",
         .summary = "List emulators and the platforms they run",
-        .description = "List the platforms this host runs natively and the QEMU emulators xarch\n"
-                       "knows, with their state: installed (registered in binfmt_misc),\n"
-                       "available (on disk, not registered) or not present.",
+        .description =
+            "List the platforms this host runs natively and the QEMU emulators xarch\n"
+            "knows, with their state: installed (registered in binfmt_misc),\n"
+            "available (on disk, not registered) or not present.",
         .flags = ls_flags,
         .subcommands = {},
         .run = run_emulators_ls,
@@ -126,8 +142,9 @@ Command make_emulators_command() {
         .name = "uninstall",
         .usage = "[OPTIONS] all|PLATFORM[,PLATFORM...]",
         .summary = "Remove emulators from binfmt_misc",
-        .description = "Remove the binfmt_misc handlers that run the given platforms (or emulator\n"
-                       "names such as qemu-aarch64). Needs root.",
+        .description =
+            "Remove the binfmt_misc handlers that run the given platforms (or emulator\n"
+            "names such as qemu-aarch64). Needs root.",
         .flags = emulator_flags(),
         .subcommands = {},
         .run = run_uninstall,
@@ -138,8 +155,9 @@ Command make_emulators_command() {
         .name = "emulators",
         .usage = "",
         .summary = "Manage QEMU emulators for foreign platforms",
-        .description = "Manage the QEMU user emulators that let this host build for foreign\n"
-                       "platforms.",
+        .description =
+            "Manage the QEMU user emulators that let this host build for foreign\n"
+            "platforms.",
         .flags = {},
         .subcommands = {ls, install, uninstall},
         .run = nullptr,

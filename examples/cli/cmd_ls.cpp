@@ -1,9 +1,5 @@
 // `xarch ls`: the builders and their nodes with the platforms each runs, like `docker buildx ls`.
 // Until builders with several nodes exist there is one: the embedded builder on this host.
-#include <algorithm>
-#include <boost/json.hpp>
-#include <ostream>
-
 #include "command.hpp"
 #include "emulator_flags.hpp"
 #include "table.hpp"
@@ -11,19 +7,28 @@
 #include "xarch/error.hpp"
 #include "xarch/version.hpp"
 
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <ostream>
+
 namespace xarch::cli {
 
 namespace {
 
 std::string join(const std::vector<Platform>& platforms) {
     std::string out;
-    for (const Platform& p : platforms) out += (out.empty() ? "" : ", ") + p.to_string();
+    for (const Platform& p : platforms) {
+        out += (out.empty() ? "" : ", ") + p.to_string();
+    }
     return out;
 }
 
 boost::json::array to_json(const std::vector<Platform>& platforms) {
     boost::json::array out;
-    for (const Platform& p : platforms) out.emplace_back(p.to_string());
+    for (const Platform& p : platforms) {
+        out.emplace_back(p.to_string());
+    }
     return out;
 }
 
@@ -44,7 +49,9 @@ int run_ls(const ParsedArgs& args, Io& io) {
     }
     std::vector<Platform> emulated;
     for (const Platform& p : runnable) {
-        if (std::find(native.begin(), native.end(), p) == native.end()) emulated.push_back(p);
+        if (std::find(native.begin(), native.end(), p) == native.end()) {
+            emulated.push_back(p);
+        }
     }
 
     if (format == "json") {
@@ -79,8 +86,9 @@ Command make_ls_command() {
         .name = "ls",
         .usage = "[OPTIONS]",
         .summary = "List builders and the platforms they build for",
-        .description = "List builders, their nodes and the platforms each node builds for: the\n"
-                       "native ones first, then those emulated through binfmt_misc.",
+        .description =
+            "List builders, their nodes and the platforms each node builds for: the\n"
+            "native ones first, then those emulated through binfmt_misc.",
         .flags = flags,
         .subcommands = {},
         .run = run_ls,

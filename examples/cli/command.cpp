@@ -1,10 +1,10 @@
 #include "command.hpp"
 
+#include "xarch/error.hpp"
+
 #include <algorithm>
 #include <ostream>
 #include <sstream>
-
-#include "xarch/error.hpp"
 
 namespace xarch::cli {
 
@@ -14,7 +14,9 @@ const FlagSpec kHelpFlag{"help", 'h', false, "", "Show help for this command", "
 
 std::string join_path(const std::vector<const Command*>& path) {
     std::string out;
-    for (const Command* c : path) out += (out.empty() ? "" : " ") + c->name;
+    for (const Command* c : path) {
+        out += (out.empty() ? "" : " ") + c->name;
+    }
     return out;
 }
 
@@ -30,18 +32,21 @@ std::string help_text(const std::vector<const Command*>& path) {
     out << "\n\n" << (cmd.description.empty() ? cmd.summary : cmd.description) << "\n";
     if (!cmd.subcommands.empty()) {
         std::size_t width = 0;
-        for (const Command& sub : cmd.subcommands) width = std::max(width, sub.name.size());
+        for (const Command& sub : cmd.subcommands) {
+            width = std::max(width, sub.name.size());
+        }
         out << "\nCommands:\n";
         for (const Command& sub : cmd.subcommands) {
-            out << "  " << sub.name << std::string(width - sub.name.size() + 3, ' ')
-                << sub.summary << '\n';
+            out << "  " << sub.name << std::string(width - sub.name.size() + 3, ' ') << sub.summary
+                << '\n';
         }
     }
     std::vector<FlagSpec> flags = cmd.flags;
     flags.push_back(kHelpFlag);
     out << '\n' << format_flags(flags);
     if (!cmd.subcommands.empty()) {
-        out << "\nRun '" << join_path(path) << " COMMAND --help' for more information on a command.\n";
+        out << "\nRun '" << join_path(path)
+            << " COMMAND --help' for more information on a command.\n";
     }
     return out.str();
 }
@@ -103,8 +108,8 @@ int dispatch(const Command& root, const std::vector<std::string>& args, Io& io) 
                                                              std::to_string(cmd.max_args));
         return usage_error(path,
                            "\"" + join_path(path) + "\" requires " + expected +
-                               " argument(s), got " + std::to_string(n) + "\nUsage:  " +
-                               join_path(path) + " " + cmd.usage,
+                               " argument(s), got " + std::to_string(n) +
+                               "\nUsage:  " + join_path(path) + " " + cmd.usage,
                            io);
     }
     try {

@@ -3,12 +3,12 @@
 // (0 success, 1 error, 2 usage).
 #pragma once
 
+#include "args.hpp"
+
 #include <functional>
 #include <iosfwd>
 #include <string>
 #include <vector>
-
-#include "args.hpp"
 
 namespace xarch::cli {
 

@@ -1,10 +1,10 @@
 // Flags shared by the commands that read or change binfmt_misc, mapped onto emulators::Options.
 #pragma once
 
-#include <vector>
-
 #include "args.hpp"
 #include "xarch/emulators.hpp"
+
+#include <vector>
 
 namespace xarch::cli {
 

@@ -1,11 +1,11 @@
 // xarch: build multi-platform container images, speaking docker buildx's flags. A thin main over
 // the C++ API; every command lives in its own cmd_*.cpp.
+#include "command.hpp"
+#include "xarch/version.hpp"
+
 #include <iostream>
 #include <string>
 #include <vector>
-
-#include "command.hpp"
-#include "xarch/version.hpp"
 
 namespace xarch::cli {
 
@@ -17,14 +17,15 @@ Command make_root_command() {
         .description = "Build multi-platform container images from a Dockerfile, without a daemon.",
         .flags = {{"version", 'v', false, "", "Print version information and quit", ""}},
         .subcommands = {make_ls_command(), make_emulators_command(), make_debug_command()},
-        .run = [](const ParsedArgs& args, Io& io) {
-            if (args.has("version")) {
-                io.out << "xarch v" << xarch::version() << " (C ABI " << xarch::abi_version()
-                       << ")\n";
-                return static_cast<int>(kExitOk);
-            }
-            throw UsageError("no command given");
-        },
+        .run =
+            [](const ParsedArgs& args, Io& io) {
+                if (args.has("version")) {
+                    io.out << "xarch v" << xarch::version() << " (C ABI " << xarch::abi_version()
+                           << ")\n";
+                    return static_cast<int>(kExitOk);
+                }
+                throw UsageError("no command given");
+            },
         .max_args = 0,
     };
 }

@@ -17,14 +17,20 @@ public:
     void print(std::ostream& out) const {
         std::vector<std::size_t> width;
         for (const auto& row : rows_) {
-            if (width.size() < row.size()) width.resize(row.size(), 0);
-            for (std::size_t c = 0; c < row.size(); ++c) width[c] = std::max(width[c], row[c].size());
+            if (width.size() < row.size()) {
+                width.resize(row.size(), 0);
+            }
+            for (std::size_t c = 0; c < row.size(); ++c) {
+                width[c] = std::max(width[c], row[c].size());
+            }
         }
         for (const auto& row : rows_) {
             std::string line;
             for (std::size_t c = 0; c < row.size(); ++c) {
                 line += row[c];
-                if (c + 1 < row.size()) line += std::string(width[c] - row[c].size() + kPadding, ' ');
+                if (c + 1 < row.size()) {
+                    line += std::string(width[c] - row[c].size() + kPadding, ' ');
+                }
             }
             // Trailing blanks of empty last cells are noise in a terminal and in golden files.
             line.erase(line.find_last_not_of(' ') + 1);

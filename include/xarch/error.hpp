@@ -11,12 +11,13 @@ namespace xarch {
 enum class ErrorCode {
     kInvalidArgument = 1,  // the caller's input is malformed (a platform string, a flag value)
     kNotFound = 2,         // a named thing does not exist (an emulator, a handler, a file)
-    kPermissionDenied = 3, // the operation needs privileges the process lacks (root for binfmt_misc)
-    kUnsupported = 4,      // the host or kernel cannot do this (no binfmt_misc, foreign OS)
-    kIo = 5,               // an operating-system call failed
-    kAlreadyExists = 6,    // the thing to create is there already
-    kCancelled = 7,        // the caller cancelled
-    kInternal = 8,         // a bug in xarch
+    kPermissionDenied =
+        3,               // the operation needs privileges the process lacks (root for binfmt_misc)
+    kUnsupported = 4,    // the host or kernel cannot do this (no binfmt_misc, foreign OS)
+    kIo = 5,             // an operating-system call failed
+    kAlreadyExists = 6,  // the thing to create is there already
+    kCancelled = 7,      // the caller cancelled
+    kInternal = 8,       // a bug in xarch
 };
 
 // A human-readable name of the code ("invalid argument").

@@ -18,8 +18,11 @@ public:
     // The zero value: every field empty. Prefer parse() or host().
     Platform() = default;
     // Stores the fields as given (no normalization). Features are kept in the given order.
-    Platform(std::string os, std::string architecture, std::string variant = {},
-             std::string os_version = {}, std::vector<std::string> os_features = {});
+    Platform(std::string os,
+             std::string architecture,
+             std::string variant = {},
+             std::string os_version = {},
+             std::vector<std::string> os_features = {});
 
     // What buildx does with one --platform value: "local" (any case) is the host, anything else is
     // parsed as containerd does and then normalized: "arm" -> linux/arm/v7, "arm64/v8" ->
@@ -71,12 +74,19 @@ public:
     // What a host of `platform` runs natively, in order of preference: amd64 runs 386, arm64 runs
     // arm/v8..v5, amd64/v3 runs v2 and v1, and so on (containerd Only).
     static PlatformMatcher only(const Platform& platform);
-    // Only the platform itself, with non-canonical spellings still matching (containerd OnlyStrict).
+    // Only the platform itself, with non-canonical spellings still matching (containerd
+    // OnlyStrict).
     static PlatformMatcher only_strict(const Platform& platform);
     // Any of the listed platforms, preferred in list order (containerd Ordered).
     static PlatformMatcher ordered(std::vector<Platform> platforms);
     // Any of the listed platforms, with no preference between them (containerd Any).
     static PlatformMatcher any(std::vector<Platform> platforms);
+    // Any architecture of the platform's OS, OS version and OS features, the platform's own
+    // architecture preferred (containerd OnlyOS).
+    static PlatformMatcher only_os(const Platform& platform);
+    // What containerd's Default() is on a host of `host`: only(host), except on Windows, where it
+    // is the host's own platform with a compatible OS version, the higher versions preferred.
+    static PlatformMatcher for_host(const Platform& host);
 
     bool match(const Platform& platform) const;
     // True when `a` is preferred over `b` (a strict weak order usable with std::stable_sort).

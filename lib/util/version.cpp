@@ -10,6 +10,8 @@ std::string_view version() noexcept {
         XARCH_VERSION_MINOR) "." XARCH_STRINGIFY(XARCH_VERSION_PATCH);
 }
 
-int abi_version() noexcept { return XARCH_ABI_VERSION; }
+int abi_version() noexcept {
+    return XARCH_ABI_VERSION;
+}
 
 }  // namespace xarch

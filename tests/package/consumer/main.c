@@ -1,10 +1,11 @@
 /* Links xarch::c (libxarch.so) from an installed package and uses it. */
-#include <stdio.h>
-#include <string.h>
 #include <xarch.h>
 
+#include <stdio.h>
+#include <string.h>
+
 int main(void) {
-    xarch_platform *platform = NULL;
+    xarch_platform* platform = NULL;
     if (xarch_platform_parse(&platform, "arm") != 0) {
         fprintf(stderr, "parse failed: %s\n", xarch_error_last()->message);
         return 1;

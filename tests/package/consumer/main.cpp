@@ -5,6 +5,7 @@
 
 int main() {
     const auto platforms = xarch::Platform::parse_list("amd64,arm,arm64");
-    for (const auto& p : platforms) std::cout << p.to_string() << '\n';
+    for (const auto& p : platforms)
+        std::cout << p.to_string() << '\n';
     return platforms.size() == 3 && platforms[1].to_string() == "linux/arm/v7" ? 0 : 1;
 }

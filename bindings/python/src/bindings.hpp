@@ -1,0 +1,18 @@
+// The parts of the xarch._core extension module: one init_<module>(m) per bind_<module>.cpp,
+// called in this order by module.cpp (a class is registered before any signature names it).
+#pragma once
+
+#include <pybind11/pybind11.h>
+
+namespace xarch::python {
+
+// xarch::Error -> the exception classes of xarch._errors (one translator).
+void init_error(pybind11::module_& m);
+// xarch.version(), xarch.abi_version().
+void init_version(pybind11::module_& m);
+// xarch.Platform, xarch.PlatformMatcher.
+void init_platform(pybind11::module_& m);
+// The xarch._core.emulators submodule.
+void init_emulators(pybind11::module_& m);
+
+}  // namespace xarch::python

@@ -1,0 +1,42 @@
+"""xarch: multi-architecture container image builds, as a library.
+
+Python bindings over the xarch C++ library::
+
+    import xarch
+    xarch.Platform.parse("arm")                 # Platform('linux/arm/v7')
+    xarch.Platform.parse_list("amd64,arm64")    # [Platform('linux/amd64'), Platform('linux/arm64')]
+    xarch.emulators.runnable_platforms()
+
+Every failure is an :class:`xarch.Error`; malformed input is a :class:`xarch.ParseError`, which
+is also a :class:`ValueError`.
+"""
+
+from ._errors import (
+    AlreadyExistsError,
+    CancelledError,
+    Error,
+    NotFoundError,
+    ParseError,
+    PermissionDeniedError,
+    UnsupportedError,
+)
+from ._core import Platform, PlatformMatcher, abi_version, version
+from . import emulators
+
+#: The library version, e.g. "0.1.0" (the same as version()).
+__version__: str = version()
+
+__all__ = [
+    "Platform",
+    "PlatformMatcher",
+    "version",
+    "abi_version",
+    "emulators",
+    "Error",
+    "ParseError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "UnsupportedError",
+    "AlreadyExistsError",
+    "CancelledError",
+]

@@ -1,0 +1,90 @@
+"""The exceptions xarch raises: the one place they are defined.
+
+Every failure of the library is an :class:`Error`; its ``code`` names the cause and selects the
+subclass (the mapping is :data:`_CLASS_BY_CODE`, used by the extension's one translator).
+"""
+
+from __future__ import annotations
+
+from typing import Dict, Optional, Type
+
+
+class Error(Exception):
+    """Root of every exception xarch raises.
+
+    ``code`` is the stable name of the cause: ``"invalid_argument"``, ``"not_found"``,
+    ``"permission_denied"``, ``"unsupported"``, ``"io"``, ``"already_exists"``, ``"cancelled"``
+    or ``"internal"``.
+    """
+
+    #: The code an instance gets when none is given.
+    default_code = "internal"
+
+    code: str
+
+    def __init__(self, message: str = "", *, code: Optional[str] = None) -> None:
+        super().__init__(message)
+        self.code = code if code is not None else self.default_code
+
+
+class ParseError(Error, ValueError):
+    """Malformed input: a platform string, a list of platforms, an emulator spec."""
+
+    default_code = "invalid_argument"
+
+
+class NotFoundError(Error, LookupError):
+    """A named thing does not exist (an emulator, a handler, a file)."""
+
+    default_code = "not_found"
+
+
+class PermissionDeniedError(Error, PermissionError):
+    """The operation needs privileges the process lacks (root for binfmt_misc)."""
+
+    default_code = "permission_denied"
+
+
+class UnsupportedError(Error):
+    """The host or kernel cannot do this (no binfmt_misc, a foreign OS)."""
+
+    default_code = "unsupported"
+
+
+class AlreadyExistsError(Error):
+    """The thing to create is there already."""
+
+    default_code = "already_exists"
+
+
+class CancelledError(Error):
+    """The caller cancelled the operation."""
+
+    default_code = "cancelled"
+
+
+# Error codes without a class of their own ("io", "internal") raise Error itself.
+_CLASS_BY_CODE: Dict[str, Type[Error]] = {
+    "invalid_argument": ParseError,
+    "not_found": NotFoundError,
+    "permission_denied": PermissionDeniedError,
+    "unsupported": UnsupportedError,
+    "already_exists": AlreadyExistsError,
+    "cancelled": CancelledError,
+}
+
+
+def _from_code(code: str, message: str) -> Error:
+    """The exception for a library error (called by the extension's translator)."""
+    return _CLASS_BY_CODE.get(code, Error)(message, code=code)
+
+
+__all__ = [
+    "Error",
+    "ParseError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "UnsupportedError",
+    "AlreadyExistsError",
+    "CancelledError",
+]

@@ -1,0 +1,47 @@
+/* xarch C API: error codes and the last error of the calling thread. Part of the stable C ABI
+ * (libxarch.so.0). */
+#ifndef XARCH_ERROR_H
+#define XARCH_ERROR_H
+
+#include "xarch/export.h"
+
+XARCH_EXTERN_C_BEGIN
+
+/* Status codes. Functions that can fail return XARCH_OK (0) or one of these negative codes.
+ * Values are fixed and new codes may be added: treat an unknown negative value as a failure. */
+#define XARCH_OK 0
+#define XARCH_EINVAL (-1)       /* malformed input: a platform string, a NULL argument, a flag */
+#define XARCH_ENOTFOUND (-2)    /* a named thing does not exist; no candidate matches */
+#define XARCH_EPERM (-3)        /* privileges are missing (root for binfmt_misc) */
+#define XARCH_EUNSUPPORTED (-4) /* the host, kernel or library version cannot do this */
+#define XARCH_EIO (-5)          /* an operating-system call failed */
+#define XARCH_EEXIST (-6)       /* the thing to create is already there */
+#define XARCH_ECANCELLED (-7)   /* the caller cancelled */
+#define XARCH_EINTERNAL (-8)    /* a bug in xarch */
+#define XARCH_ENOMEM (-9)       /* out of memory */
+#define XARCH_EUSER (-10)       /* a callback asked to stop (returned nonzero) */
+
+/* What went wrong in the last failed call on this thread. */
+typedef struct xarch_error {
+    int code;               /* XARCH_OK or a negative XARCH_E* code */
+    const char* class_name; /* the library's classification, e.g. "xarch::Error"; "" on success */
+    const char* message;    /* UTF-8, one line, for people; "" on success */
+} xarch_error;
+
+/* The error state of the calling thread: never NULL, never freed by the caller.
+ *
+ * Every function that returns a status code sets it: on failure to the code and message of that
+ * failure, on success to {XARCH_OK, "", ""}. Getters, _free and _dispose functions leave it alone
+ * unless they fail (a NULL handle, an index out of range). The pointer, and the strings it points
+ * to, stay valid until the next xarch_* call on the same thread; copy the message to keep it.
+ * Each thread has its own state, so errors of other threads never show here. */
+XARCH_API const xarch_error* xarch_error_last(void);
+
+/* The symbolic name of a status code: "XARCH_OK", "XARCH_EINVAL", ...; "XARCH_E?" for a code this
+ * version does not know. A static string: never NULL, never freed. Thread-safe. Cannot fail and
+ * does not touch the error state. */
+XARCH_API const char* xarch_error_code_name(int code);
+
+XARCH_EXTERN_C_END
+
+#endif /* XARCH_ERROR_H */
