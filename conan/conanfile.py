@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Conan 2 recipe for xarch: `conan create conan/` from the repository root.
 
 The sources are the repository itself (the recipe sits in conan/), so the recipe exports the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* xarch: multi-architecture container image builds, as a library. The C API (C99), the only part
  * of xarch with a stable ABI: libxarch.so.0, linked as xarch::c (CMake) or `pkg-config xarch`.
  *

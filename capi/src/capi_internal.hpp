@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Internals of the C API: the structs behind the opaque handles, capi::guard (exceptions -> the
 // thread's last error and a status code), the one table of error codes, and helpers for
 // arguments, lists and library-allocated memory. Never installed.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The C API's version, features, initialization and memory functions.
 #include "capi_internal.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The C API over xarch::emulators.
 #include "capi_internal.hpp"
 

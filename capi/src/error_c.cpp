@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The C API's errors: the thread's last error, filled from exceptions through capi::kCodes.
 #include "capi_internal.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The C API over xarch::Platform and xarch::PlatformMatcher.
 #include "capi_internal.hpp"
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Conan test_package: builds the same downstream project as the package test
 (tests/package/consumer) against the created package and runs it."""
 import os

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* platforms: what `docker buildx build --platform amd64,arm,arm64` would build for, and what this
  * host can run, through xarch's C API (C99, <xarch.h> only, libxarch.so).
  *

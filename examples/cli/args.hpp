@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A small command-line parser for the xarch tool: long flags (--name value, --name=value),
 // boolean switches, short aliases, and positional arguments, with usage errors that say what to do.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `xarch debug ...`: views of xarch's internals for people comparing it with buildx.
 #include "command.hpp"
 #include "xarch/platform.hpp"

@@ -1,7 +1,9 @@
+// SPDX-License-Identifier: Apache-2.0
 // `xarch emulators ls|install|uninstall`: QEMU emulators in binfmt_misc, the library's
 // counterpart of `docker run --privileged tonistiigi/binfmt --install all`.
 #include "command.hpp"
 #include "emulator_flags.hpp"
+#include "output.hpp"
 #include "table.hpp"
 #include "xarch/emulators.hpp"
 
@@ -13,14 +15,6 @@
 namespace xarch::cli {
 
 namespace {
-
-std::string join(const std::vector<Platform>& platforms) {
-    std::string out;
-    for (const Platform& p : platforms) {
-        out += (out.empty() ? "" : ", ") + p.to_string();
-    }
-    return out;
-}
 
 const char* describe(emulators::Outcome outcome) {
     switch (outcome) {
@@ -39,15 +33,12 @@ const char* describe(emulators::Outcome outcome) {
 }
 
 int run_emulators_ls(const ParsedArgs& args, Io& io) {
-    const std::string format = args.get("format", "table");
-    if (format != "table" && format != "json") {
-        throw UsageError("unknown format \"" + format + "\": use table or json");
-    }
+    const Format format = output_format(args);
     const emulators::Options options = emulator_options(args);
     const std::vector<Platform> native = emulators::native_platforms();
     const std::vector<emulators::Emulator> known = emulators::list(options);
 
-    if (format == "json") {
+    if (format == Format::kJson) {
         // The shape of tonistiigi/binfmt's status, which scripts already parse.
         boost::json::array supported;
         for (const Platform& p : emulators::runnable_platforms(options)) {
@@ -84,7 +75,7 @@ int print_changes(const std::vector<emulators::Change>& changes,
         io.out << verb << ": " << c.name << " (" << c.platform.to_string() << ") "
                << describe(c.outcome) << '\n';
     }
-    io.out << "platforms: " << join(emulators::runnable_platforms(options)) << '\n';
+    io.out << "platforms: " << join_platforms(emulators::runnable_platforms(options)) << '\n';
     return kExitOk;
 }
 
@@ -104,8 +95,7 @@ int run_uninstall(const ParsedArgs& args, Io& io) {
 
 Command make_emulators_command() {
     std::vector<FlagSpec> ls_flags = emulator_flags();
-    ls_flags.push_back(
-        {"format", '\0', true, "string", "Format the output: table or json", "table"});
+    ls_flags.push_back(format_flag());
     std::vector<FlagSpec> install_flags = emulator_flags();
     install_flags.push_back({"preserve-argv0", '\0', false, "",
                              "Register with the P flag (the emulator sees the original argv[0])",

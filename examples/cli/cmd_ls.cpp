@@ -1,7 +1,9 @@
+// SPDX-License-Identifier: Apache-2.0
 // `xarch ls`: the builders and their nodes with the platforms each runs, like `docker buildx ls`.
 // Until builders with several nodes exist there is one: the embedded builder on this host.
 #include "command.hpp"
 #include "emulator_flags.hpp"
+#include "output.hpp"
 #include "table.hpp"
 #include "xarch/emulators.hpp"
 #include "xarch/error.hpp"
@@ -16,14 +18,6 @@ namespace xarch::cli {
 
 namespace {
 
-std::string join(const std::vector<Platform>& platforms) {
-    std::string out;
-    for (const Platform& p : platforms) {
-        out += (out.empty() ? "" : ", ") + p.to_string();
-    }
-    return out;
-}
-
 boost::json::array to_json(const std::vector<Platform>& platforms) {
     boost::json::array out;
     for (const Platform& p : platforms) {
@@ -33,10 +27,7 @@ boost::json::array to_json(const std::vector<Platform>& platforms) {
 }
 
 int run_ls(const ParsedArgs& args, Io& io) {
-    const std::string format = args.get("format", "table");
-    if (format != "table" && format != "json") {
-        throw UsageError("unknown format \"" + format + "\": use table or json");
-    }
+    const Format format = output_format(args);
     const emulators::Options options = emulator_options(args);
     const std::vector<Platform> native = emulators::native_platforms();
     // Emulated platforms follow the native ones; a host without binfmt_misc still builds natively.
@@ -54,7 +45,7 @@ int run_ls(const ParsedArgs& args, Io& io) {
         }
     }
 
-    if (format == "json") {
+    if (format == Format::kJson) {
         boost::json::object node{{"name", "default"},
                                  {"endpoint", "local"},
                                  {"status", status},
@@ -72,7 +63,7 @@ int run_ls(const ParsedArgs& args, Io& io) {
     Table table({"NAME/NODE", "DRIVER/ENDPOINT", "STATUS", "XARCH", "PLATFORMS"});
     table.add_row({"default*", "embedded", "", "", ""});
     table.add_row({" \\_ default", " \\_ local", status, "v" + std::string(xarch::version()),
-                   join(runnable)});
+                   join_platforms(runnable)});
     table.print(io.out);
     return kExitOk;
 }
@@ -81,7 +72,7 @@ int run_ls(const ParsedArgs& args, Io& io) {
 
 Command make_ls_command() {
     std::vector<FlagSpec> flags = emulator_flags();
-    flags.push_back({"format", '\0', true, "string", "Format the output: table or json", "table"});
+    flags.push_back(format_flag());
     return Command{
         .name = "ls",
         .usage = "[OPTIONS]",

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The xarch tool's command tree: each command has its flags, help text and a run function;
 // dispatch() walks argv down the tree, handles --help everywhere and maps failures to exit codes
 // (0 success, 1 error, 2 usage).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Flags shared by the commands that read or change binfmt_misc, mapped onto emulators::Options.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // xarch: build multi-platform container images, speaking docker buildx's flags. A thin main over
 // the C++ API; every command lives in its own cmd_*.cpp.
 #include "command.hpp"

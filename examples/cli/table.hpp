@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Column-aligned text tables as docker's CLI prints them (tabwriter: min width 0, padding 3).
 #pragma once
 

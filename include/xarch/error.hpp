@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // xarch::Error: the one exception type the library throws (with subclasses added by later modules).
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // xarch::Platform: an os/arch[/variant] value, parsed, normalized, formatted and matched the way
 // containerd/platforms does it, and parsed from --platform values the way buildx does.
 #pragma once

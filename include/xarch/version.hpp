@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Library version (semantic) and the C ABI version (the SONAME major).
 #pragma once
 

@@ -2,27 +2,18 @@
 #include "emulation/spec.hpp"
 
 #include "util/quote.hpp"
+#include "util/strings.hpp"
 
 #include <xarch/error.hpp>
 
 #include <algorithm>
-#include <cctype>
 #include <string>
 
 namespace xarch::emulation {
 
-namespace {
+using util::trim;
 
-std::string_view trim(std::string_view text) {
-    const auto space = [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; };
-    while (!text.empty() && space(text.front())) {
-        text.remove_prefix(1);
-    }
-    while (!text.empty() && space(text.back())) {
-        text.remove_suffix(1);
-    }
-    return text;
-}
+namespace {
 
 std::string known_list() {
     std::string platforms;

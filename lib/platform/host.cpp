@@ -2,6 +2,7 @@
 // The host's platform, as containerd's DefaultSpec finds it: the architecture from uname, and on
 // arm the variant from /proc/cpuinfo (cpuinfo_linux.go).
 #include "platform/internal.hpp"
+#include "util/strings.hpp"
 
 #include <xarch/platform.hpp>
 
@@ -19,6 +20,8 @@
 #endif
 
 namespace xarch::platform {
+
+using util::trim;
 namespace {
 
 // What this library was compiled for: the fallback when uname is unavailable or unknown.
@@ -54,25 +57,6 @@ constexpr std::string_view kBuildArch = "";
 
 constexpr bool kLittleEndian = std::endian::native == std::endian::little;
 
-std::string to_lower(std::string_view text) {
-    std::string out(text);
-    for (char& c : out) {
-        if (c >= 'A' && c <= 'Z') {
-            c = static_cast<char>(c - 'A' + 'a');
-        }
-    }
-    return out;
-}
-
-std::string_view trim(std::string_view text) {
-    constexpr std::string_view kSpace = " \t\n\v\f\r";
-    const std::size_t first = text.find_first_not_of(kSpace);
-    if (first == std::string_view::npos) {
-        return {};
-    }
-    return text.substr(first, text.find_last_not_of(kSpace) - first + 1);
-}
-
 std::optional<std::string> read_file(const char* path) {
     std::ifstream in(path, std::ios::binary);
     if (!in) {
@@ -105,7 +89,7 @@ std::optional<std::string> cpuinfo_value(std::string_view cpuinfo, std::string_v
         if (colon == std::string_view::npos) {
             continue;
         }
-        if (to_lower(trim(line.substr(0, colon))) != to_lower(key)) {
+        if (!util::equals_ignore_case(trim(line.substr(0, colon)), key)) {
             continue;
         }
         // containerd splits the line on every ':' and keeps the second field.
@@ -116,7 +100,7 @@ std::optional<std::string> cpuinfo_value(std::string_view cpuinfo, std::string_v
 }
 
 std::optional<std::string> cpu_variant_from_machine(std::string_view machine) {
-    const std::string arch = to_lower(machine);
+    const std::string arch = util::to_lower_ascii(machine);
     if (arch == "aarch64") {
         return "8";
     }
@@ -148,11 +132,11 @@ std::string arm_cpu_variant(const std::optional<std::string>& cpuinfo,
     // Raspberry Pi ARMv6 kernels report "CPU architecture: 7".
     if (arm32 && *variant == "7") {
         const std::optional<std::string> model = cpuinfo_value(*cpuinfo, "model name");
-        if (model && to_lower(*model).starts_with("armv6-compatible")) {
+        if (model && util::to_lower_ascii(*model).starts_with("armv6-compatible")) {
             *variant = "6";
         }
     }
-    const std::string v = to_lower(*variant);
+    const std::string v = util::to_lower_ascii(*variant);
     if (v == "8" || v == "aarch64") {
         return "v8";
     }
@@ -176,7 +160,7 @@ std::string arm_cpu_variant(const std::optional<std::string>& cpuinfo,
 }
 
 std::string arch_from_machine(std::string_view machine) {
-    const std::string m = to_lower(machine);
+    const std::string m = util::to_lower_ascii(machine);
     if (m == "x86_64" || m == "x86-64" || m == "amd64") {
         return "amd64";
     }

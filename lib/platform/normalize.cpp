@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Canonical names, as containerd/platforms database.go and Normalize define them.
 #include "platform/internal.hpp"
+#include "util/strings.hpp"
 
 #include <algorithm>
 #include <array>
@@ -10,18 +11,6 @@
 
 namespace xarch::platform {
 namespace {
-
-std::string to_lower(std::string_view text) {
-    std::string out(text);
-    // ASCII only, like the names it serves; Go's ToLower would also fold non-ASCII letters, but
-    // such names never compare equal to a known one either way.
-    for (char& c : out) {
-        if (c >= 'A' && c <= 'Z') {
-            c = static_cast<char>(c - 'A' + 'a');
-        }
-    }
-    return out;
-}
 
 // Go's syslist.go, as containerd copies it.
 constexpr std::array<std::string_view, 17> kKnownOs = {
@@ -39,7 +28,7 @@ std::string normalize_os(std::string_view os) {
     if (os.empty()) {
         return std::string(kBuildOs);
     }
-    std::string out = to_lower(os);
+    std::string out = util::to_lower_ascii(os);
     if (out == "macos") {
         out = "darwin";
     }
@@ -48,8 +37,8 @@ std::string normalize_os(std::string_view os) {
 
 std::pair<std::string, std::string> normalize_arch(std::string_view architecture,
                                                    std::string_view variant) {
-    std::string arch = to_lower(architecture);
-    std::string var = to_lower(variant);
+    std::string arch = util::to_lower_ascii(architecture);
+    std::string var = util::to_lower_ascii(variant);
     if (arch == "i386") {
         arch = "386";
         var.clear();

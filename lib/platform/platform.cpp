@@ -3,6 +3,7 @@
 // FormatAll do it, and of --platform values as buildx does it.
 #include "platform/internal.hpp"
 #include "util/quote.hpp"
+#include "util/strings.hpp"
 
 #include <xarch/error.hpp>
 #include <xarch/platform.hpp>
@@ -19,6 +20,8 @@
 #include <vector>
 
 namespace xarch::platform {
+
+using util::equals_ignore_case;
 
 using util::quote;
 
@@ -224,26 +227,6 @@ void check_component(std::string_view text, std::string_view part, std::string_v
                            std::string(kExpected));
         }
     }
-}
-
-bool equals_ignore_case(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) {
-        return false;
-    }
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        char x = a[i];
-        char y = b[i];
-        if (x >= 'A' && x <= 'Z') {
-            x = static_cast<char>(x - 'A' + 'a');
-        }
-        if (y >= 'A' && y <= 'Z') {
-            y = static_cast<char>(y - 'A' + 'a');
-        }
-        if (x != y) {
-            return false;
-        }
-    }
-    return true;
 }
 
 // Go's path.Clean, which Format applies through path.Join: "linux/./amd64" -> "linux/amd64".

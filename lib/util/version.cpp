@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "xarch/version.hpp"
 
 #define XARCH_STRINGIFY_(x) #x

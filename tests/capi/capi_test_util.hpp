@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Helpers for the C API tests: RAII owners for xarch handles, the last error as std::string, and
 // temporary directories. The tests see only <xarch.h> and link only libxarch (xarch::c).
 #pragma once

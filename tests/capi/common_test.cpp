@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // xarch_version, xarch_abi_version, xarch_features, xarch_init/shutdown and the memory functions.
 #include "capi_test_util.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // xarch_emulators_*: against a fake binfmt_misc directory (a `status` file, a `register` file that
 // writes append to, entry files) and a fake directory of emulators, so no root and no real
 // binfmt_misc are involved.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // xarch_error_last and xarch_error_code_name: codes, messages, clearing, NULL arguments, threads.
 #include "capi_test_util.hpp"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Compiled as C99 and as C++20 with -Wall -Wextra -pedantic -Werror (capi_header_c99,
  * capi_header_cxx20): <xarch.h> must be self-contained, warning-free and usable from both. */
 #include <xarch.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // xarch_platform, xarch_platform_list and xarch_platform_matcher.
 #include "capi_test_util.hpp"
 

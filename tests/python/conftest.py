@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Shared fixtures of the xarch Python suite."""
 
 from __future__ import annotations

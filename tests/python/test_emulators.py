@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """xarch.emulators against a fake binfmt_misc (a temp dir) and a fake emulator folder."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The exception hierarchy (xarch.Error and its subclasses) and the translation of C++ errors."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """xarch.PlatformMatcher: matching and ranking platforms (containerd's MatchComparer)."""
 
 from __future__ import annotations

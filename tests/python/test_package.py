@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The package: layout, version, exports, typing files, and the stubs against the module."""
 
 from __future__ import annotations

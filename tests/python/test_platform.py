@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """xarch.Platform: parsing, normalization, formatting, equality, hashing, pickling."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The xarch.emulators submodule: QEMU user-mode emulators in binfmt_misc. Every function that
 // touches the system runs with the GIL released.
 #include "bindings.hpp"

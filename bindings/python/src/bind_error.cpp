@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The one translator from xarch::Error to Python. The exception classes themselves are defined in
 // one place, xarch/_errors.py, which also maps each code to its class; this file only names the
 // codes.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // xarch.Platform and xarch.PlatformMatcher.
 #include "bindings.hpp"
 #include "xarch/platform.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // xarch.version(), xarch.abi_version() and _core.__version__.
 #include "bindings.hpp"
 #include "xarch/version.hpp"

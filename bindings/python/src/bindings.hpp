@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The parts of the xarch._core extension module: one init_<module>(m) per bind_<module>.cpp,
 // called in this order by module.cpp (a class is registered before any signature names it).
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // xarch._core: the extension module behind the `xarch` Python package. The package (xarch/) re-
 // exports it; user code imports `xarch`, never `xarch._core`.
 #include "bindings.hpp"

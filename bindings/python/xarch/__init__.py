@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """xarch: multi-architecture container image builds, as a library.
 
 Python bindings over the xarch C++ library::

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Native core of the xarch package (pybind11 bindings over the xarch C++ library)."""
 
 from typing import List, Optional, Sequence, Tuple, Type

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The exceptions xarch raises: the one place they are defined.
 
 Every failure of the library is an :class:`Error`; its ``code`` names the cause and selects the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """QEMU user-mode emulators registered in binfmt_misc.
 
 So that this host can run (and build for) foreign platforms: the library's counterpart of

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """QEMU user-mode emulators registered in binfmt_misc (xarch._core.emulators).
 
 Every function releases the GIL while it works.

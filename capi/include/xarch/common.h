@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* xarch C API: version, features, library initialization, and the memory the library hands out
  * (xarch_buf, xarch_strarray, xarch_free). Part of the stable C ABI (libxarch.so.0).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* xarch C API: QEMU user-mode emulators registered in binfmt_misc, so that a host can run (and so
  * build for) foreign platforms; the library's counterpart of `tonistiigi/binfmt --install`. Part
  * of the stable C ABI (libxarch.so.0). C++: xarch::emulators in <xarch/emulators.hpp>.

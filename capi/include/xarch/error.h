@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* xarch C API: error codes and the last error of the calling thread. Part of the stable C ABI
  * (libxarch.so.0). */
 #ifndef XARCH_ERROR_H

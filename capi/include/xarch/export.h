@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* xarch C API: the export macro. Part of the stable C ABI (libxarch.so.0). */
 #ifndef XARCH_EXPORT_H
 #define XARCH_EXPORT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* xarch C API: platforms (os/arch[/variant]), parsed, normalized, formatted and matched like
  * containerd/platforms, and parsed from --platform values like buildx. Part of the stable C ABI
  * (libxarch.so.0). C++: xarch::Platform and xarch::PlatformMatcher in <xarch/platform.hpp>. */

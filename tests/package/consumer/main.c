@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Links xarch::c (libxarch.so) from an installed package and uses it. */
 #include <xarch.h>
 
