@@ -34,7 +34,7 @@ constexpr std::array kEmulators{
     KnownEmulator{"amd64", "", "x86_64", k64, kLittle, kEmX8664},
     KnownEmulator{"386", "", "i386", k32, kLittle, kEm386},
     KnownEmulator{"arm64", "", "aarch64", k64, kLittle, kEmAarch64},
-    KnownEmulator{"arm", "v7", "arm", k32, kLittle, kEmArm},
+    KnownEmulator{"arm", "v7", "arm", k32, kLittle, kEmArm, "v6"},
     KnownEmulator{"ppc64le", "", "ppc64le", k64, kLittle, kEmPpc64},
     KnownEmulator{"s390x", "", "s390x", k64, kBig, kEmS390},
     KnownEmulator{"riscv64", "", "riscv64", k64, kLittle, kEmRiscv},
@@ -87,6 +87,14 @@ bool matches(const std::string& header,
 
 Platform KnownEmulator::platform() const {
     return Platform("linux", std::string(architecture), std::string(variant));
+}
+
+std::vector<Platform> KnownEmulator::platforms() const {
+    std::vector<Platform> out{platform()};
+    if (!older_variant.empty()) {
+        out.emplace_back("linux", std::string(architecture), std::string(older_variant));
+    }
+    return out;
 }
 
 std::string KnownEmulator::handler_name() const {

@@ -10,6 +10,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace xarch::emulation {
 
@@ -24,9 +25,14 @@ struct KnownEmulator {
     ElfClass elf_class;
     ElfData data;
     std::uint16_t machine;  // e_machine
+    // An older variant the emulator also runs and BuildKit also lists (qemu-arm: arm/v6), or "".
+    std::string_view older_variant = {};
 
     // linux/<architecture>[/<variant>], already normalized.
     Platform platform() const;
+    // platform(), then the platform of the older variant when there is one: what a builder
+    // lists as runnable once the emulator is registered.
+    std::vector<Platform> platforms() const;
     // "qemu-<cpu>": the binfmt_misc handler name and the emulator's file name stem.
     std::string handler_name() const;
 };

@@ -229,7 +229,8 @@ std::vector<Platform> runnable_platforms(const Options& options) {
     const auto current = handlers_if_available(options);
     for (const auto& known : emulation::known_emulators()) {
         if (!is_native(known, platforms) && enabled_handler_for(known, current) != nullptr) {
-            platforms.push_back(known.platform());
+            const auto emulated = known.platforms();
+            platforms.insert(platforms.end(), emulated.begin(), emulated.end());
         }
     }
     return platforms;

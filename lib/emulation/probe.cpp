@@ -238,6 +238,29 @@ ProbeResult run_probe(std::string_view program, std::chrono::milliseconds timeou
     return native ? ProbeResult::kNative : ProbeResult::kEmulated;
 }
 
+std::vector<Platform> amd64_levels(const Platform& host) {
+    std::vector<Platform> levels;
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    if (host.os() != "linux" || host.architecture() != "amd64" || !host.variant().empty()) {
+        return levels;
+    }
+    // The x86-64 microarchitecture levels of the psABI, as the CPU reports them (cpuid).
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("x86-64-v2")) {
+        levels.emplace_back("linux", "amd64", "v2");
+    }
+    if (__builtin_cpu_supports("x86-64-v3")) {
+        levels.emplace_back("linux", "amd64", "v3");
+    }
+    if (__builtin_cpu_supports("x86-64-v4")) {
+        levels.emplace_back("linux", "amd64", "v4");
+    }
+#else
+    (void)host;
+#endif
+    return levels;
+}
+
 std::vector<Platform> probe_native_platforms(const Platform& host) {
     struct Probe {
         std::string (*program)();
@@ -250,6 +273,8 @@ std::vector<Platform> probe_native_platforms(const Platform& host) {
                Platform("linux", "arm", "v6"), Platform("linux", "arm", "v5")}},
     };
     std::vector<Platform> natives{host};
+    const auto levels = amd64_levels(host);
+    natives.insert(natives.end(), levels.begin(), levels.end());
     const auto matcher = PlatformMatcher::only(host);
     for (const auto& probe : probes) {
         std::vector<Platform> candidates;

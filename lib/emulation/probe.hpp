@@ -30,7 +30,11 @@ enum class ProbeResult {
 ProbeResult run_probe(std::string_view program,
                       std::chrono::milliseconds timeout = std::chrono::seconds(5));
 
-// `host` first, then the candidates PlatformMatcher::only(host) accepts (linux/386 on amd64,
+// On an x86-64 CPU and a plain linux/amd64 host: linux/amd64/v2, v3, v4 as far as the CPU
+// implements those microarchitecture levels (BuildKit lists them the same way). Else empty.
+std::vector<Platform> amd64_levels(const Platform& host);
+
+// `host` first, then its amd64 levels, then the candidates PlatformMatcher::only(host) accepts (linux/386 on amd64,
 // linux/arm/v8..v5 on arm64) whose probe runs natively. Not cached.
 std::vector<Platform> probe_native_platforms(const Platform& host);
 

@@ -84,7 +84,9 @@ TEST(EmulatorsNative, StartWithTheHostAndAreProbedOnce) {
     ASSERT_FALSE(natives.empty());
     EXPECT_EQ(natives.front(), Platform::host());
     EXPECT_EQ(native_platforms(), natives);
-    const auto matcher = PlatformMatcher::only(Platform::host());
+    // What only(host) accepts, plus (on amd64) the microarchitecture levels the CPU implements.
+    const auto levels = emulation::amd64_levels(Platform::host());
+    const auto matcher = PlatformMatcher::only(levels.empty() ? Platform::host() : levels.back());
     for (const auto& platform : natives) {
         EXPECT_TRUE(matcher.match(platform)) << platform.to_string();
     }
@@ -197,6 +199,34 @@ TEST_F(EmulatorsApi, RunnablePlatformsAreNativeThenEnabledHandlersOnce) {
     expected.push_back(kPpc64le);
     expected.push_back(kRiscv64);
     EXPECT_EQ(runnable_platforms(options_), expected);
+}
+
+TEST(EmulatorsNative, Amd64LevelsAreAnOrderedPrefixOfV2ToV4) {
+    EXPECT_TRUE(emulation::amd64_levels(Platform("linux", "arm64")).empty());
+    EXPECT_TRUE(emulation::amd64_levels(Platform("linux", "amd64", "v3")).empty());
+    const std::vector<Platform> all{Platform("linux", "amd64", "v2"),
+                                    Platform("linux", "amd64", "v3"),
+                                    Platform("linux", "amd64", "v4")};
+    const auto levels = emulation::amd64_levels(Platform("linux", "amd64"));
+    ASSERT_LE(levels.size(), all.size());
+    EXPECT_TRUE(std::equal(levels.begin(), levels.end(), all.begin()));
+    if (Platform::host().architecture() == "amd64") {
+        // Levels follow the host in native_platforms(), before linux/386.
+        const auto natives = native_platforms();
+        ASSERT_GE(natives.size(), 1 + levels.size());
+        EXPECT_TRUE(std::equal(levels.begin(), levels.end(), natives.begin() + 1));
+    }
+}
+
+TEST_F(EmulatorsApi, RunnableListsArmV6BesideArmV7ForQemuArm) {
+    const Platform arm_v7("linux", "arm", "v7");
+    const Platform arm_v6("linux", "arm", "v6");
+    binfmt_.add_registration(our_line(arm_v7, qemu_.dir()));
+    const auto runnable = runnable_platforms(options_);
+    const auto v7 = std::find(runnable.begin(), runnable.end(), arm_v7);
+    ASSERT_NE(v7, runnable.end());
+    ASSERT_NE(v7 + 1, runnable.end());
+    EXPECT_EQ(*(v7 + 1), arm_v6);
 }
 
 TEST_F(EmulatorsApi, InstallRegistersOneLinePerHandler) {
