@@ -85,6 +85,10 @@ inline constexpr CodeInfo kCodes[] = {
     {XARCH_EINTERNAL, "XARCH_EINTERNAL", ErrorCode::kInternal},
     {XARCH_ENOMEM, "XARCH_ENOMEM", std::nullopt},  // std::bad_alloc
     {XARCH_EUSER, "XARCH_EUSER", std::nullopt},    // a callback's nonzero return
+    {XARCH_EAUTH, "XARCH_EAUTH", ErrorCode::kAuthentication},
+    {XARCH_EDIGEST, "XARCH_EDIGEST", ErrorCode::kDigestMismatch},
+    {XARCH_EREGISTRY, "XARCH_EREGISTRY", ErrorCode::kRegistry},
+    {XARCH_ENETWORK, "XARCH_ENETWORK", ErrorCode::kNetwork},
 };
 
 // The XARCH_E* code of an xarch::ErrorCode (XARCH_EINTERNAL for one the table lacks).

@@ -1,27 +1,31 @@
 // SPDX-License-Identifier: Apache-2.0
-// xarch::Error: the one exception type the library throws (with subclasses added by later modules).
+// xarch::Error: the exception type the library throws, and its subclasses for registry failures.
 #pragma once
 
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 namespace xarch {
 
 // Stable classification of failures; the C ABI maps each to an XARCH_E* code and Python to an
 // exception class. Append only.
 enum class ErrorCode {
-    kInvalidArgument = 1,  // the caller's input is malformed (a platform string, a flag value)
-    kNotFound = 2,         // a named thing does not exist (an emulator, a handler, a file)
-    kPermissionDenied =
-        3,               // the operation needs privileges the process lacks (root for binfmt_misc)
-    kUnsupported = 4,    // the host or kernel cannot do this (no binfmt_misc, foreign OS)
-    kIo = 5,             // an operating-system call failed
-    kAlreadyExists = 6,  // the thing to create is there already
-    kCancelled = 7,      // the caller cancelled
-    kInternal = 8,       // a bug in xarch
+    kInvalidArgument = 1,   // the caller's input is malformed (a platform string, a reference)
+    kNotFound = 2,          // a named thing does not exist (an emulator, a file, a manifest)
+    kPermissionDenied = 3,  // privileges are missing (root for binfmt_misc, a denied scope)
+    kUnsupported = 4,       // the host, kernel or server cannot do this
+    kIo = 5,                // an operating-system call failed
+    kAlreadyExists = 6,     // the thing to create is there already
+    kCancelled = 7,         // the caller cancelled
+    kInternal = 8,          // a bug in xarch
+    kAuthentication = 9,    // credentials are missing or were refused
+    kDigestMismatch = 10,   // content does not match its digest or size
+    kRegistry = 11,         // a registry answered with an error not covered above
+    kNetwork = 12,          // a connection failed, was reset or timed out
 };
 
-// A human-readable name of the code ("invalid argument").
+// The code's stable identifier: "invalid_argument", "not_found", ... (Python's Error.code).
 const char* to_string(ErrorCode code) noexcept;
 
 class Error : public std::runtime_error {
@@ -31,6 +35,39 @@ public:
 
 private:
     ErrorCode code_;
+};
+
+// A registry answered with an error (or could not be reached): the HTTP status (0 when there was
+// no answer), the distribution-spec error code ("MANIFEST_UNKNOWN", "" when the body had none)
+// and whether trying again later may succeed (5xx, 429, connection resets).
+class RegistryError : public Error {
+public:
+    RegistryError(ErrorCode code,
+                  const std::string& message,
+                  int http_status = 0,
+                  std::string distribution_code = {},
+                  bool temporary = false)
+        : Error(code, message),
+          http_status_(http_status),
+          distribution_code_(std::move(distribution_code)),
+          temporary_(temporary) {}
+
+    int http_status() const noexcept { return http_status_; }
+    const std::string& distribution_code() const noexcept { return distribution_code_; }
+    bool temporary() const noexcept { return temporary_; }
+
+private:
+    int http_status_;
+    std::string distribution_code_;
+    bool temporary_;
+};
+
+// Credentials are missing or were refused (HTTP 401, or a token service's refusal).
+class AuthError : public RegistryError {
+public:
+    AuthError(const std::string& message, int http_status = 401, std::string distribution_code = {})
+        : RegistryError(ErrorCode::kAuthentication, message, http_status,
+                        std::move(distribution_code), false) {}
 };
 
 }  // namespace xarch

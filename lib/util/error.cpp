@@ -1,28 +1,36 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "xarch/error.hpp"
+#include <xarch/error.hpp>
 
 namespace xarch {
 
 const char* to_string(ErrorCode code) noexcept {
     switch (code) {
         case ErrorCode::kInvalidArgument:
-            return "invalid argument";
+            return "invalid_argument";
         case ErrorCode::kNotFound:
-            return "not found";
+            return "not_found";
         case ErrorCode::kPermissionDenied:
-            return "permission denied";
+            return "permission_denied";
         case ErrorCode::kUnsupported:
             return "unsupported";
         case ErrorCode::kIo:
-            return "i/o error";
+            return "io";
         case ErrorCode::kAlreadyExists:
-            return "already exists";
+            return "already_exists";
         case ErrorCode::kCancelled:
             return "cancelled";
         case ErrorCode::kInternal:
-            return "internal error";
+            return "internal";
+        case ErrorCode::kAuthentication:
+            return "authentication";
+        case ErrorCode::kDigestMismatch:
+            return "digest_mismatch";
+        case ErrorCode::kRegistry:
+            return "registry";
+        case ErrorCode::kNetwork:
+            return "network";
     }
-    return "unknown error";
+    return "unknown";
 }
 
 }  // namespace xarch

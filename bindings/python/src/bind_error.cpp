@@ -13,34 +13,11 @@ namespace py = pybind11;
 namespace xarch::python {
 namespace {
 
-// The stable, Python-facing spelling of an ErrorCode (Error.code).
-const char* code_name(ErrorCode code) noexcept {
-    switch (code) {
-        case ErrorCode::kInvalidArgument:
-            return "invalid_argument";
-        case ErrorCode::kNotFound:
-            return "not_found";
-        case ErrorCode::kPermissionDenied:
-            return "permission_denied";
-        case ErrorCode::kUnsupported:
-            return "unsupported";
-        case ErrorCode::kIo:
-            return "io";
-        case ErrorCode::kAlreadyExists:
-            return "already_exists";
-        case ErrorCode::kCancelled:
-            return "cancelled";
-        case ErrorCode::kInternal:
-            return "internal";
-    }
-    return "unknown";
-}
-
 // Raises the Python exception for `error` (the GIL is held: translators run in the dispatcher).
 void raise(const Error& error) {
     try {
         py::object exception = py::module_::import("xarch._errors")
-                                   .attr("_from_code")(code_name(error.code()), error.what());
+                                   .attr("_from_code")(to_string(error.code()), error.what());
         PyErr_SetObject(py::type::handle_of(exception).ptr(), exception.ptr());
     } catch (py::error_already_set& failure) {
         // xarch._errors is not importable (the extension was loaded outside its package): the

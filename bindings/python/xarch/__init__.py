@@ -12,15 +12,8 @@ Every failure is an :class:`xarch.Error`; malformed input is a :class:`xarch.Par
 is also a :class:`ValueError`.
 """
 
-from ._errors import (
-    AlreadyExistsError,
-    CancelledError,
-    Error,
-    NotFoundError,
-    ParseError,
-    PermissionDeniedError,
-    UnsupportedError,
-)
+from . import _errors
+from ._errors import *  # noqa: F401,F403  (the exception classes; _errors.__all__ lists them)
 from ._core import Platform, PlatformMatcher, abi_version, version
 from . import emulators
 
@@ -33,11 +26,5 @@ __all__ = [
     "version",
     "abi_version",
     "emulators",
-    "Error",
-    "ParseError",
-    "NotFoundError",
-    "PermissionDeniedError",
-    "UnsupportedError",
-    "AlreadyExistsError",
-    "CancelledError",
+    *_errors.__all__,
 ]

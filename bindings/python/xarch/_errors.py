@@ -14,8 +14,8 @@ class Error(Exception):
     """Root of every exception xarch raises.
 
     ``code`` is the stable name of the cause: ``"invalid_argument"``, ``"not_found"``,
-    ``"permission_denied"``, ``"unsupported"``, ``"io"``, ``"already_exists"``, ``"cancelled"``
-    or ``"internal"``.
+    ``"permission_denied"``, ``"unsupported"``, ``"io"``, ``"already_exists"``, ``"cancelled"``,
+    ``"internal"``, ``"authentication"``, ``"digest_mismatch"``, ``"registry"`` or ``"network"``.
     """
 
     #: The code an instance gets when none is given.
@@ -64,6 +64,30 @@ class CancelledError(Error):
     default_code = "cancelled"
 
 
+class RegistryError(Error):
+    """A registry answered with an error, or could not be reached."""
+
+    default_code = "registry"
+
+
+class AuthenticationError(RegistryError):
+    """Credentials are missing or were refused."""
+
+    default_code = "authentication"
+
+
+class NetworkError(RegistryError, ConnectionError):
+    """A connection failed, was reset or timed out."""
+
+    default_code = "network"
+
+
+class DigestMismatchError(Error):
+    """Content does not match its digest or size."""
+
+    default_code = "digest_mismatch"
+
+
 # Error codes without a class of their own ("io", "internal") raise Error itself.
 _CLASS_BY_CODE: Dict[str, Type[Error]] = {
     "invalid_argument": ParseError,
@@ -72,6 +96,10 @@ _CLASS_BY_CODE: Dict[str, Type[Error]] = {
     "unsupported": UnsupportedError,
     "already_exists": AlreadyExistsError,
     "cancelled": CancelledError,
+    "authentication": AuthenticationError,
+    "digest_mismatch": DigestMismatchError,
+    "registry": RegistryError,
+    "network": NetworkError,
 }
 
 
@@ -88,4 +116,8 @@ __all__ = [
     "UnsupportedError",
     "AlreadyExistsError",
     "CancelledError",
+    "RegistryError",
+    "AuthenticationError",
+    "NetworkError",
+    "DigestMismatchError",
 ]

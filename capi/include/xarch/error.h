@@ -21,6 +21,10 @@ XARCH_EXTERN_C_BEGIN
 #define XARCH_EINTERNAL (-8)    /* a bug in xarch */
 #define XARCH_ENOMEM (-9)       /* out of memory */
 #define XARCH_EUSER (-10)       /* a callback asked to stop (returned nonzero) */
+#define XARCH_EAUTH (-11)       /* credentials are missing or were refused */
+#define XARCH_EDIGEST (-12)     /* content does not match its digest or size */
+#define XARCH_EREGISTRY (-13)   /* a registry answered with an error */
+#define XARCH_ENETWORK (-14)    /* a connection failed, was reset or timed out */
 
 /* What went wrong in the last failed call on this thread. */
 typedef struct xarch_error {
