@@ -33,6 +33,11 @@ class XarchConan(ConanFile):
 
     def requirements(self):
         self.requires("boost/[>=1.81 <2]")
+        self.requires("openssl/[>=3 <4]")
+        self.requires("libcurl/[>=7.88 <9]")
+        self.requires("libarchive/[>=3.6 <4]")
+        self.requires("zlib/[>=1.2.13 <2]")
+        self.requires("zstd/[>=1.5 <2]")
 
     def layout(self):
         cmake_layout(self)
@@ -60,7 +65,8 @@ class XarchConan(ConanFile):
         cpp = self.cpp_info.components["cpp"]
         cpp.set_property("cmake_target_name", "xarch::cpp")
         cpp.libs = ["xarch_cpp"]
-        cpp.requires = ["boost::json"]
+        cpp.requires = ["boost::json", "openssl::openssl", "libcurl::libcurl",
+                        "libarchive::libarchive", "zlib::zlib", "zstd::zstd"]
         cpp.system_libs = ["pthread"]
         c = self.cpp_info.components["c"]
         c.set_property("cmake_target_name", "xarch::c")
