@@ -1,9 +1,21 @@
 // SPDX-License-Identifier: Apache-2.0
 // `xarch debug ...`: views of xarch's internals for people comparing it with buildx.
 #include "command.hpp"
+#include "xarch/error.hpp"
 #include "xarch/platform.hpp"
 
+// The parser is an internal module (lib/dockerfile) with no public header yet; its headers include
+// only each other and the public ones, so they can be reached by path.
+#include "../../lib/dockerfile/ast_dump.hpp"
+#include "../../lib/dockerfile/parser.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <iterator>
 #include <ostream>
+#include <string>
 
 namespace xarch::cli {
 
@@ -33,6 +45,36 @@ int run_platform(const ParsedArgs& args, Io& io) {
     return kExitOk;
 }
 
+// The whole file (or standard input for "-") as bytes.
+std::string read_input(const std::string& path) {
+    if (path == "-") {
+        return std::string(std::istreambuf_iterator<char>(std::cin), {});
+    }
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        const int err = errno;
+        throw Error(err == ENOENT ? ErrorCode::kNotFound : ErrorCode::kIo,
+                    "cannot read " + path + ": " + std::strerror(err));
+    }
+    return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+int run_dockerfile_ast(const ParsedArgs& args, Io& io) {
+    const std::string& path = args.positional.front();
+    const std::string text = read_input(path);
+    dockerfile::ParseOptions options;
+    options.file_name = path == "-" ? "<stdin>" : path;
+    const dockerfile::ParseResult result = dockerfile::parse(text, options);
+    for (const dockerfile::Warning& w : result.warnings) {
+        io.err << "WARNING: " << options.file_name << ':' << w.line << ": " << w.short_text << '\n';
+    }
+    if (args.has("check")) {
+        dockerfile::check_instructions(result);
+    }
+    io.out << dockerfile::dump(result) << '\n';
+    return kExitOk;
+}
+
 }  // namespace
 
 Command make_debug_command() {
@@ -51,13 +93,29 @@ Command make_debug_command() {
         .min_args = 1,
         .max_args = -1,
     };
+    Command dockerfile_ast{
+        .name = "dockerfile-ast",
+        .usage = "[OPTIONS] FILE",
+        .summary = "Print a Dockerfile's syntax tree as BuildKit dumps it",
+        .description =
+            "Parse a Dockerfile as BuildKit does and print its syntax tree in the format of\n"
+            "BuildKit's parser test files: one (instruction [\"--flags\"] \"arg\" ...) a line.\n"
+            "FILE \"-\" reads standard input. Parser warnings go to standard error.\n\n"
+            "Example:\n  xarch debug dockerfile-ast Dockerfile",
+        .flags = {{"check", '\0', false, "",
+                   "Also report unknown instructions and bad flags, as a build would", ""}},
+        .subcommands = {},
+        .run = run_dockerfile_ast,
+        .min_args = 1,
+        .max_args = 1,
+    };
     return Command{
         .name = "debug",
         .usage = "",
         .summary = "Inspect how xarch reads its inputs",
         .description = "Inspect how xarch reads its inputs.",
         .flags = {},
-        .subcommands = {platform},
+        .subcommands = {platform, dockerfile_ast},
         .run = nullptr,
     };
 }

@@ -2,7 +2,13 @@
 // The whole public C++ API of xarch.
 #pragma once
 
+#include "xarch/credentials.hpp"
+#include "xarch/descriptor.hpp"
+#include "xarch/digest.hpp"
 #include "xarch/emulators.hpp"
 #include "xarch/error.hpp"
+#include "xarch/image_index.hpp"
+#include "xarch/oci_layout.hpp"
 #include "xarch/platform.hpp"
+#include "xarch/reference.hpp"
 #include "xarch/version.hpp"

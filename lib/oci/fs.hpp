@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: Apache-2.0
+// The POSIX file operations the layout and archive code is built on: descriptors closed on scope
+// exit, whole writes, durable atomic replacement (temporary file, fsync, rename, fsync of the
+// directory) and flock-based locks. Failures are Error(kIo) naming the path.
+#pragma once
+
+#include <cstddef>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace xarch::oci::fs {
+
+namespace stdfs = std::filesystem;
+
+// Every temporary file xarch makes in a layout starts with this, so that gc() can tell leftovers
+// from content (blob names are digests and never start with '.').
+inline constexpr std::string_view kTempPrefix = ".xarch-tmp-";
+
+class UniqueFd {
+public:
+    UniqueFd() = default;
+    explicit UniqueFd(int fd) noexcept : fd_(fd) {}
+    ~UniqueFd() { reset(); }
+    UniqueFd(UniqueFd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+    UniqueFd& operator=(UniqueFd&& other) noexcept {
+        if (this != &other) {
+            reset(std::exchange(other.fd_, -1));
+        }
+        return *this;
+    }
+    UniqueFd(const UniqueFd&) = delete;
+    UniqueFd& operator=(const UniqueFd&) = delete;
+
+    int get() const noexcept { return fd_; }
+    explicit operator bool() const noexcept { return fd_ >= 0; }
+    void reset(int fd = -1) noexcept;
+    // close() with its error reported: a failed close can mean lost data (NFS).
+    void close(const stdfs::path& path);
+
+private:
+    int fd_ = -1;
+};
+
+// Error(kIo) "cannot <action> <path>: <strerror(err)>"; ENOENT gives kNotFound, EACCES/EPERM
+// kPermissionDenied.
+[[noreturn]] void fail(std::string_view action, const stdfs::path& path, int err);
+
+// A fresh name for a temporary file: kTempPrefix + pid + counter + random.
+std::string temp_name();
+
+void write_all(int fd, const void* data, std::size_t size, const stdfs::path& path);
+void sync(int fd, const stdfs::path& path);
+// fsync of a directory, so that a rename or unlink in it survives a crash.
+void sync_directory(const stdfs::path& dir);
+// create_directories, then fsync of each parent that got a new entry.
+void make_directories(const stdfs::path& dir);
+
+// The whole file; nullopt when it does not exist. Error(kInvalidArgument) when it is larger than
+// `max_bytes` (a hostile or corrupted layout).
+std::optional<std::string> read_file(const stdfs::path& path, std::size_t max_bytes);
+
+// Replace `target` with `bytes` so that readers see the old or the new content, never a mix, and
+// the new content survives a crash once this returns.
+void write_file_atomic(const stdfs::path& target, std::string_view bytes);
+
+// An flock() held until destruction.
+class FileLock {
+public:
+    enum class Mode { kShared, kExclusive };
+    // Blocks until the lock on `path` (created when missing) is granted.
+    static FileLock acquire(const stdfs::path& path, Mode mode);
+
+    FileLock(FileLock&&) noexcept = default;
+    FileLock& operator=(FileLock&&) noexcept = default;
+
+private:
+    explicit FileLock(UniqueFd fd) : fd_(std::move(fd)) {}
+    UniqueFd fd_;
+};
+
+}  // namespace xarch::oci::fs
