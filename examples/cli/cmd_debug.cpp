@@ -4,10 +4,10 @@
 #include "xarch/error.hpp"
 #include "xarch/platform.hpp"
 
-// The parser is an internal module (lib/dockerfile) with no public header yet; its headers include
-// only each other and the public ones, so they can be reached by path.
-#include "../../lib/dockerfile/ast_dump.hpp"
-#include "../../lib/dockerfile/parser.hpp"
+// The parser is an internal module (lib/dockerfile) with no public header yet; the tool reaches it
+// through lib/ on its include path (examples/cli/CMakeLists.txt).
+#include "dockerfile/ast_dump.hpp"
+#include "dockerfile/parser.hpp"
 
 #include <cerrno>
 #include <cstring>
