@@ -54,8 +54,8 @@ struct RegistryOptions {
     std::string user_agent;
     /// Blobs larger than this are uploaded in chunks (PATCH) and copied between registries in
     /// ranges of chunk_size; smaller ones in one request.
-    std::int64_t chunk_threshold = 32 * 1024 * 1024;
-    std::int64_t chunk_size = 8 * 1024 * 1024;
+    std::int64_t chunk_threshold = std::int64_t{32} * 1024 * 1024;
+    std::int64_t chunk_size = std::int64_t{8} * 1024 * 1024;
     TransferProgressCallback progress;
 };
 

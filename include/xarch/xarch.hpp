@@ -11,4 +11,5 @@
 #include "xarch/oci_layout.hpp"
 #include "xarch/platform.hpp"
 #include "xarch/reference.hpp"
+#include "xarch/registry.hpp"
 #include "xarch/version.hpp"

@@ -2,7 +2,7 @@
 #include "context/dockerignore.hpp"
 
 #include "context/filepath_match.hpp"
-#include "context/go_utf8.hpp"
+#include "util/go_text.hpp"
 #include "util/quote.hpp"
 
 #include <xarch/error.hpp>
@@ -50,13 +50,13 @@ std::vector<std::string> read_ignore_patterns(std::string_view content) {
         if (!line.empty() && line[0] == '#') {
             continue;
         }
-        std::string_view pattern = go::trim_space(line);
+        std::string_view pattern = util::go::trim_space(line);
         if (pattern.empty()) {
             continue;
         }
         const bool invert = pattern[0] == '!';
         if (invert) {
-            pattern = go::trim_space(pattern.substr(1));
+            pattern = util::go::trim_space(pattern.substr(1));
         }
         std::string cleaned;
         if (!pattern.empty()) {

@@ -3,7 +3,7 @@
 // skips bytes, not runes; '?' and classes decode one rune) decide what a pattern matches.
 #include "context/filepath_match.hpp"
 
-#include "context/go_utf8.hpp"
+#include "util/go_text.hpp"
 
 #include <string>
 #include <string_view>
@@ -56,10 +56,10 @@ bool get_esc(std::string_view& chunk, char32_t& r) {
             return false;
         }
     }
-    const go::DecodedRune d = go::decode_rune(chunk);
+    const util::go::DecodedRune d = util::go::decode_rune(chunk);
     chunk.remove_prefix(d.width);
     r = d.rune;
-    return !(d.rune == go::kRuneError && d.width == 1) && !chunk.empty();
+    return !(d.rune == util::go::kRuneError && d.width == 1) && !chunk.empty();
 }
 
 struct ChunkResult {
@@ -80,7 +80,7 @@ ChunkResult match_chunk(std::string_view chunk, std::string_view s) {
             case '[': {
                 char32_t r = 0;
                 if (!failed) {
-                    const go::DecodedRune d = go::decode_rune(s);
+                    const util::go::DecodedRune d = util::go::decode_rune(s);
                     r = d.rune;
                     s.remove_prefix(d.width);
                 }
@@ -123,7 +123,7 @@ ChunkResult match_chunk(std::string_view chunk, std::string_view s) {
                     if (s[0] == '/') {
                         failed = true;
                     }
-                    s.remove_prefix(go::decode_rune(s).width);
+                    s.remove_prefix(util::go::decode_rune(s).width);
                 }
                 chunk.remove_prefix(1);
                 break;
@@ -200,56 +200,6 @@ std::optional<bool> filepath_match(std::string_view pattern, std::string_view na
         return false;
     }
     return name.empty();
-}
-
-std::string clean_path(std::string_view path) {
-    if (path.empty()) {
-        return ".";
-    }
-    const bool rooted = path[0] == '/';
-    const std::size_t n = path.size();
-    std::string out;
-    out.reserve(n);
-    std::size_t r = 0;
-    std::size_t dotdot = 0;  // where `out` can no longer be backtracked by ".."
-    if (rooted) {
-        out += '/';
-        r = 1;
-        dotdot = 1;
-    }
-    while (r < n) {
-        if (path[r] == '/') {
-            ++r;
-        } else if (path[r] == '.' && (r + 1 == n || path[r + 1] == '/')) {
-            ++r;
-        } else if (path[r] == '.' && path[r + 1] == '.' && (r + 2 == n || path[r + 2] == '/')) {
-            r += 2;
-            if (out.size() > dotdot) {
-                std::size_t w = out.size() - 1;
-                while (w > dotdot && out[w] != '/') {
-                    --w;
-                }
-                out.resize(w);
-            } else if (!rooted) {
-                if (!out.empty()) {
-                    out += '/';
-                }
-                out += "..";
-                dotdot = out.size();
-            }
-        } else {
-            if ((rooted && out.size() != 1) || (!rooted && !out.empty())) {
-                out += '/';
-            }
-            for (; r < n && path[r] != '/'; ++r) {
-                out += path[r];
-            }
-        }
-    }
-    if (out.empty()) {
-        return ".";
-    }
-    return out;
 }
 
 std::string dir_path(std::string_view path) {

@@ -3,6 +3,8 @@
 // by: Match (shell patterns), Clean and Dir. Paths are '/'-separated byte strings.
 #pragma once
 
+#include "util/path.hpp"
+
 #include <optional>
 #include <string>
 #include <string_view>
@@ -17,8 +19,8 @@ namespace xarch::context {
 // when the match fails early, except after a trailing '*'.
 std::optional<bool> filepath_match(std::string_view pattern, std::string_view name);
 
-// filepath.Clean: the shortest equivalent path ("" → ".", "a//b/../c/" → "a/c", "/.." → "/").
-std::string clean_path(std::string_view path);
+// filepath.Clean, shared with the platform module.
+using util::clean_path;
 
 // filepath.Dir: everything before the last '/', cleaned ("a/b" → "a", "a" → ".", "/a" → "/").
 std::string dir_path(std::string_view path);

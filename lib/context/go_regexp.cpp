@@ -3,7 +3,7 @@
 // Thompson-NFA compiler and a simulation that answers "does it match anywhere".
 #include "context/go_regexp.hpp"
 
-#include "context/go_utf8.hpp"
+#include "util/go_text.hpp"
 
 #include <algorithm>
 #include <string>
@@ -342,7 +342,7 @@ private:
         auto bad = [&] {
             std::string seq;
             for (std::size_t i = begin; i < pos_ && i < s_.size(); ++i) {
-                append_rune(seq, s_[i]);
+                util::go::append_rune(seq, s_[i]);
             }
             return ParseError{"invalid escape sequence: " + seq};
         };
@@ -639,9 +639,10 @@ bool Regexp::match(std::string_view text) const {
                 case Op::kWordBoundary:
                 case Op::kNoWordBoundary: {
                     const bool before =
-                        pos > 0 && is_word_char(decode_last_rune(text.substr(0, pos)).rune);
-                    const bool after =
-                        pos < text.size() && is_word_char(decode_rune(text.substr(pos)).rune);
+                        pos > 0 &&
+                        is_word_char(util::go::decode_last_rune(text.substr(0, pos)).rune);
+                    const bool after = pos < text.size() &&
+                                       is_word_char(util::go::decode_rune(text.substr(pos)).rune);
                     if ((before != after) == (inst.op == Op::kWordBoundary)) {
                         stack.push_back(inst.out);
                     }
@@ -661,7 +662,7 @@ bool Regexp::match(std::string_view text) const {
         if (pos >= text.size()) {
             return false;
         }
-        const DecodedRune d = decode_rune(text.substr(pos));
+        const util::go::DecodedRune d = util::go::decode_rune(text.substr(pos));
         const std::size_t after = pos + d.width;
         next.pcs.clear();
         ++next.generation;

@@ -3,7 +3,7 @@
 #include "context/pattern_matcher.hpp"
 
 #include "context/filepath_match.hpp"
-#include "context/go_utf8.hpp"
+#include "util/go_text.hpp"
 #include "util/quote.hpp"
 
 #include <xarch/error.hpp>
@@ -16,47 +16,8 @@
 namespace xarch::context {
 namespace {
 
-constexpr char32_t kEof = 0xFFFFFFFFU;
-
-// text/scanner's Peek/Next, which patternmatcher reads patterns with: runes decoded as Go does
-// and a byte-order mark at the very start dropped.
-class RuneScanner {
-public:
-    explicit RuneScanner(std::string_view src) : src_(src) {}
-
-    char32_t peek() {
-        if (!started_) {
-            started_ = true;
-            ch_ = read();
-            if (ch_ == 0xFEFF) {
-                ch_ = read();
-            }
-        }
-        return ch_;
-    }
-    char32_t next() {
-        const char32_t ch = peek();
-        if (ch != kEof) {
-            ch_ = read();
-        }
-        return ch;
-    }
-
-private:
-    char32_t read() {
-        if (pos_ >= src_.size()) {
-            return kEof;
-        }
-        const go::DecodedRune d = go::decode_rune(src_.substr(pos_));
-        pos_ += d.width;
-        return d.rune;
-    }
-
-    std::string_view src_;
-    std::size_t pos_ = 0;
-    char32_t ch_ = kEof;
-    bool started_ = false;
-};
+using util::go::kEof;
+using util::go::RuneScanner;
 
 // shouldEscape: regexp metacharacters that mean nothing to filepath.Match.
 bool should_escape(char32_t c) {
@@ -170,7 +131,7 @@ Pattern::Pattern(std::string cleaned, bool exclusion)
     if (type == Type::kRegexp) {
         expr += U'$';
         for (const char32_t c : expr) {
-            go::append_rune(expression_, c);
+            util::go::append_rune(expression_, c);
         }
         std::string error;
         std::optional<go::Regexp> re = go::Regexp::compile(expr, error);
@@ -232,7 +193,7 @@ std::string_view Pattern::match_type() const {
 PatternMatcher::PatternMatcher(const std::vector<std::string>& patterns) {
     patterns_.reserve(patterns.size());
     for (const std::string& raw : patterns) {
-        const std::string_view trimmed = go::trim_space(raw);
+        const std::string_view trimmed = util::go::trim_space(raw);
         if (trimmed.empty()) {
             continue;
         }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "ast_dump.hpp"
 
-#include "go_text.hpp"
+#include "util/go_text.hpp"
 
 namespace xarch::dockerfile {
 
@@ -9,11 +9,11 @@ std::string dump(const Instruction& node) {
     std::string out = node.keyword;
     if (!node.flags.empty()) {
         out += ' ';
-        out += go::quote_list(node.flags);
+        out += util::go::quote_list(node.flags);
     }
     for (const std::string& arg : node.args) {
         out += ' ';
-        go::append_quoted(out, arg);
+        util::go::append_quoted(out, arg);
     }
     // ONBUILD's trigger hangs off an argument node that has only children: Go prints it as
     // "(" + child + ")\n" trimmed.
@@ -23,7 +23,7 @@ std::string dump(const Instruction& node) {
         out += ')';
     }
     // Go trims every node's dump; it matters only for odd keywords (an empty one).
-    return std::string(go::trim_space(out));
+    return std::string(util::go::trim_space(out));
 }
 
 std::string dump(const ParseResult& result) {
@@ -33,7 +33,7 @@ std::string dump(const ParseResult& result) {
         out += dump(node);
         out += ")\n";
     }
-    return std::string(go::trim_space(out));
+    return std::string(util::go::trim_space(out));
 }
 
 }  // namespace xarch::dockerfile

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "directives.hpp"
 
-#include "go_text.hpp"
 #include "json_array.hpp"
+#include "util/go_text.hpp"
 
 #include <xarch/error.hpp>
 
@@ -147,7 +147,7 @@ std::optional<Directive> DirectiveParser::parse_line(std::string_view line) {
         done_ = true;
         return std::nullopt;
     }
-    line = go::trim_left_space(line.substr(comment_.size()));
+    line = util::go::trim_left_space(line.substr(comment_.size()));
     std::string_view name;
     std::string_view value;
     if (!match_directive(line, name, value)) {

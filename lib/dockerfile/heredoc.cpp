@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "heredoc.hpp"
 
-#include "go_text.hpp"
+#include "util/go_text.hpp"
 
 #include <xarch/error.hpp>
 
@@ -14,7 +14,7 @@ namespace xarch::dockerfile {
 
 namespace {
 
-constexpr char32_t kEof = static_cast<char32_t>(-1);
+using util::go::kEof;
 constexpr char32_t kEscape = U'\\';  // BuildKit lexes heredoc words with `\` whatever `# escape=`
 // Deeper `${...${...}}` nesting is reported as a lexing failure instead of recursing further.
 constexpr int kMaxNesting = 64;
@@ -33,7 +33,7 @@ struct TooDeep {};
 class Lexer {
 public:
     Lexer(std::string_view text, bool raw_quotes, bool raw_escapes)
-        : text_(text), raw_quotes_(raw_quotes), raw_escapes_(raw_escapes) {}
+        : scanner_(text), raw_quotes_(raw_quotes), raw_escapes_(raw_escapes) {}
 
     std::vector<std::string> words() {
         std::vector<std::string> out;
@@ -43,32 +43,8 @@ public:
 
 private:
     // text/scanner's Peek and Next over runes.
-    char32_t peek() {
-        if (!started_) {
-            started_ = true;
-            load();
-            if (ch_ == 0xFEFF) {
-                load();
-            }
-        }
-        return ch_;
-    }
-    char32_t next() {
-        const char32_t ch = peek();
-        if (ch != kEof) {
-            load();
-        }
-        return ch;
-    }
-    void load() {
-        if (pos_ >= text_.size()) {
-            ch_ = kEof;
-            return;
-        }
-        const go::DecodedRune d = go::decode_rune(text_.substr(pos_));
-        ch_ = d.rune;
-        pos_ += d.width;
-    }
+    char32_t peek() { return scanner_.peek(); }
+    char32_t next() { return scanner_.next(); }
 
     struct Words {
         std::string* buf;
@@ -76,23 +52,23 @@ private:
         bool in_word = false;
 
         void add_char(char32_t ch) {
-            if (go::is_space(ch) && in_word) {
+            if (util::go::is_space(ch) && in_word) {
                 if (!buf->empty()) {
                     list.push_back(std::move(*buf));
                     buf->clear();
                     in_word = false;
                 }
-            } else if (!go::is_space(ch)) {
+            } else if (!util::go::is_space(ch)) {
                 add_raw_char(ch);
             }
         }
         void add_raw_char(char32_t ch) {
-            go::append_rune(*buf, ch);
+            util::go::append_rune(*buf, ch);
             in_word = true;
         }
         void add_string(std::string_view s) {
             for (std::size_t i = 0; i < s.size();) {
-                const go::DecodedRune d = go::decode_rune(s.substr(i));
+                const util::go::DecodedRune d = util::go::decode_rune(s.substr(i));
                 add_char(d.rune);
                 i += d.width;
             }
@@ -159,7 +135,7 @@ private:
             if (ch == kEscape) {
                 if (raw_escapes_mode_) {
                     words.add_raw_char(ch);
-                    go::append_rune(result, ch);
+                    util::go::append_rune(result, ch);
                 }
                 ch = next();
                 if (ch == kEof) {
@@ -169,11 +145,11 @@ private:
             } else {
                 words.add_char(ch);
             }
-            go::append_rune(result, ch);
+            util::go::append_rune(result, ch);
         }
         if (stop != kEof) {
             std::string want;
-            go::append_rune(want, stop);
+            util::go::append_rune(want, stop);
             throw LexError{"unexpected end of statement while looking for matching " + want};
         }
         finish(words, words_out);
@@ -192,7 +168,7 @@ private:
         std::string result;
         char32_t ch = next();
         if (raw_quotes_) {
-            go::append_rune(result, ch);
+            util::go::append_rune(result, ch);
         }
         while (true) {
             ch = next();
@@ -202,11 +178,11 @@ private:
             }
             if (ch == U'\'') {
                 if (raw_quotes_) {
-                    go::append_rune(result, ch);
+                    util::go::append_rune(result, ch);
                 }
                 return result;
             }
-            go::append_rune(result, ch);
+            util::go::append_rune(result, ch);
         }
     }
 
@@ -214,7 +190,7 @@ private:
         std::string result;
         char32_t ch = next();
         if (raw_quotes_) {
-            go::append_rune(result, ch);
+            util::go::append_rune(result, ch);
         }
         while (true) {
             const char32_t p = peek();
@@ -225,7 +201,7 @@ private:
             if (p == U'"') {
                 ch = next();
                 if (raw_quotes_) {
-                    go::append_rune(result, ch);
+                    util::go::append_rune(result, ch);
                 }
                 return result;
             }
@@ -236,7 +212,7 @@ private:
             ch = next();
             if (ch == kEscape) {
                 if (raw_escapes_mode_) {
-                    go::append_rune(result, ch);
+                    util::go::append_rune(result, ch);
                 }
                 const char32_t after = peek();
                 if (after == kEof) {
@@ -246,7 +222,7 @@ private:
                     ch = next();
                 }
             }
-            go::append_rune(result, ch);
+            util::go::append_rune(result, ch);
         }
     }
 
@@ -267,7 +243,7 @@ private:
         const std::string name = process_name();
         char32_t ch = next();
         std::string modifier;
-        go::append_rune(modifier, ch == kEof ? go::kRuneError : ch);
+        util::go::append_rune(modifier, ch == kEof ? util::go::kRuneError : ch);
         bool null_is_unset = false;
         switch (ch) {
             case U'}':
@@ -275,7 +251,7 @@ private:
             case U':':
                 null_is_unset = true;
                 ch = next();
-                go::append_rune(modifier, ch == kEof ? go::kRuneError : ch);
+                util::go::append_rune(modifier, ch == kEof ? util::go::kRuneError : ch);
                 [[fallthrough]];
             case U'+':
             case U'-':
@@ -320,22 +296,22 @@ private:
         std::string name;
         while (peek() != kEof) {
             char32_t ch = peek();
-            if (name.empty() && go::is_digit(ch)) {
-                while (peek() != kEof && go::is_digit(peek())) {
-                    go::append_rune(name, next());
+            if (name.empty() && util::go::is_digit(ch)) {
+                while (peek() != kEof && util::go::is_digit(peek())) {
+                    util::go::append_rune(name, next());
                 }
                 return name;
             }
             if (name.empty() && (ch == U'@' || ch == U'*' || ch == U'#' || ch == U'?' ||
                                  ch == U'-' || ch == U'$' || ch == U'!' || ch == U'0')) {
                 next();
-                go::append_rune(name, ch);
+                util::go::append_rune(name, ch);
                 return name;
             }
-            if (!go::is_letter(ch) && !go::is_digit(ch) && ch != U'_') {
+            if (!util::go::is_letter(ch) && !util::go::is_digit(ch) && ch != U'_') {
                 break;
             }
-            go::append_rune(name, next());
+            util::go::append_rune(name, next());
         }
         return name;
     }
@@ -349,15 +325,12 @@ private:
         std::string result = "<<";
         // The lexer keeps the blanks between << and the word, so `<< EOF` stays one word.
         while (peek() == U'\t' || peek() == U'\r' || peek() == U' ') {
-            go::append_rune(result, next());
+            util::go::append_rune(result, next());
         }
         return result;
     }
 
-    std::string_view text_;
-    std::size_t pos_ = 0;
-    char32_t ch_ = kEof;
-    bool started_ = false;
+    util::go::RuneScanner scanner_;
     bool raw_quotes_;
     bool raw_escapes_;
     bool raw_escapes_mode_ = false;
@@ -433,7 +406,7 @@ std::optional<Heredoc> parse_heredoc(std::string_view word) {
     const auto words = lex_words(rest, false, false, &error);
     if (!words) {
         throw Error(ErrorCode::kInvalidArgument,
-                    "failed to process heredoc delimiter " + go::quote(rest) + ": " + error);
+                    "failed to process heredoc delimiter " + util::go::quote(rest) + ": " + error);
     }
     if (words->size() != 1) {
         return std::nullopt;
@@ -441,7 +414,7 @@ std::optional<Heredoc> parse_heredoc(std::string_view word) {
     const auto raw = lex_words(rest, true, false, &error);
     if (!raw) {
         throw Error(ErrorCode::kInvalidArgument,
-                    "failed to process heredoc delimiter " + go::quote(rest) + ": " + error);
+                    "failed to process heredoc delimiter " + util::go::quote(rest) + ": " + error);
     }
     if (raw->size() != words->size()) {
         throw Error(

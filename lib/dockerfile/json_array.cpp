@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "json_array.hpp"
 
-#include "go_text.hpp"
+#include "util/go_text.hpp"
+#include "util/strings.hpp"
 
 #include <charconv>
 #include <cstddef>
@@ -24,19 +25,6 @@ bool is_digit(char c) {
     return c >= '0' && c <= '9';
 }
 
-int hex_value(char c) {
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
 // The value of \uXXXX at s[pos] (pos at the backslash), or -1 when there is none.
 long read_u4(std::string_view s, std::size_t pos) {
     if (pos + 6 > s.size() || s[pos] != '\\' || s[pos + 1] != 'u') {
@@ -44,7 +32,7 @@ long read_u4(std::string_view s, std::size_t pos) {
     }
     long v = 0;
     for (std::size_t i = pos + 2; i < pos + 6; ++i) {
-        const int h = hex_value(s[i]);
+        const int h = util::hex_value(s[i]);
         if (h < 0) {
             return -1;
         }
@@ -97,10 +85,10 @@ public:
                 continue;
             }
             // Invalid UTF-8 is not a syntax error; the decoder replaces it byte by byte.
-            const go::DecodedRune d = go::decode_rune(s_.substr(pos_));
+            const util::go::DecodedRune d = util::go::decode_rune(s_.substr(pos_));
             if (decoded != nullptr) {
-                if (d.rune == go::kRuneError && d.width == 1) {
-                    go::append_rune(*decoded, go::kRuneError);
+                if (d.rune == util::go::kRuneError && d.width == 1) {
+                    util::go::append_rune(*decoded, util::go::kRuneError);
                 } else {
                     decoded->append(s_.substr(pos_, d.width));
                 }
@@ -208,10 +196,10 @@ private:
                             static_cast<char32_t>(0x10000 + ((r - 0xD800) << 10) + (r2 - 0xDC00));
                         pos_ += 6;
                     } else {
-                        rune = go::kRuneError;
+                        rune = util::go::kRuneError;
                     }
                 }
-                go::append_rune(*decoded, rune);
+                util::go::append_rune(*decoded, rune);
                 return true;
             }
             default:
@@ -421,7 +409,7 @@ bool walk_json(std::string_view text, JsonKind& top, const JsonMemberFn& on_memb
 
 JsonArray parse_json_array(std::string_view text) {
     JsonArray result;
-    text = go::trim_left_space(text);
+    text = util::go::trim_left_space(text);
     if (text.empty() || text.front() != '[') {
         return result;
     }

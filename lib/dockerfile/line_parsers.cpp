@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "line_parsers.hpp"
 
-#include "go_text.hpp"
 #include "json_array.hpp"
+#include "util/go_text.hpp"
 
 #include <xarch/error.hpp>
 
@@ -31,8 +31,8 @@ std::string_view extract_flags(std::string_view line, char escape, std::vector<s
     char quote = 0;
     bool blank_ok = false;
     const std::size_t n = line.size();
-    auto byte_space = [](char c) { return go::is_space(static_cast<unsigned char>(c)); };
-    auto put = [&word](char c) { go::append_rune(word, static_cast<unsigned char>(c)); };
+    auto byte_space = [](char c) { return util::go::is_space(static_cast<unsigned char>(c)); };
+    auto put = [&word](char c) { util::go::append_rune(word, static_cast<unsigned char>(c)); };
 
     for (std::size_t pos = 0; pos <= n; ++pos) {
         const char ch = pos < n ? line[pos] : '\0';
@@ -160,7 +160,7 @@ void parse_name_val(std::string_view rest, std::string_view key, char escape, In
     for (const std::string& word : words) {
         const std::size_t eq = word.find('=');
         if (eq == std::string::npos) {
-            fail("Syntax error - can't find = in " + go::quote(word) +
+            fail("Syntax error - can't find = in " + util::go::quote(word) +
                  ". Must be of the form: name=value");
         }
         node.args.push_back(word.substr(0, eq));
@@ -171,7 +171,7 @@ void parse_name_val(std::string_view rest, std::string_view key, char escape, In
 
 void parse_health_config(std::string_view rest, Instruction& node) {
     // Byte-wise white space test, as BuildKit does it.
-    auto byte_space = [](char c) { return go::is_space(static_cast<unsigned char>(c)); };
+    auto byte_space = [](char c) { return util::go::is_space(static_cast<unsigned char>(c)); };
     std::size_t sep = 0;
     while (sep < rest.size() && !byte_space(rest[sep])) {
         ++sep;
@@ -218,7 +218,7 @@ std::vector<std::string> split_whitespace(std::string_view text, std::size_t lim
 
 SplitLine split_command(std::string_view line, char escape) {
     SplitLine out;
-    const std::string_view trimmed = go::trim_space(line);
+    const std::string_view trimmed = util::go::trim_space(line);
     std::size_t cut = 0;
     while (cut < trimmed.size() && !is_blank(trimmed[cut])) {
         ++cut;
@@ -231,7 +231,7 @@ SplitLine split_command(std::string_view line, char escape) {
     while (args_start < trimmed.size() && is_blank(trimmed[args_start])) {
         ++args_start;
     }
-    out.rest = go::trim_space(extract_flags(trimmed.substr(args_start), escape, out.flags));
+    out.rest = util::go::trim_space(extract_flags(trimmed.substr(args_start), escape, out.flags));
     return out;
 }
 
@@ -244,17 +244,17 @@ std::vector<std::string> parse_words(std::string_view rest, char escape) {
     std::string word;
     const auto esc = static_cast<char32_t>(static_cast<unsigned char>(escape));
     const std::size_t n = rest.size();
-    go::DecodedRune d{0, 1};
+    util::go::DecodedRune d{0, 1};
 
     for (std::size_t pos = 0; pos <= n; pos += d.width) {
         if (pos != n) {
-            d = go::decode_rune(rest.substr(pos));
+            d = util::go::decode_rune(rest.substr(pos));
         }
         if (phase == Phase::kSpaces) {
             if (pos == n) {
                 break;
             }
-            if (go::is_space(d.rune)) {
+            if (util::go::is_space(d.rune)) {
                 continue;
             }
             phase = Phase::kWord;
@@ -266,7 +266,7 @@ std::vector<std::string> parse_words(std::string_view rest, char escape) {
             break;
         }
         if (phase == Phase::kWord) {
-            if (go::is_space(d.rune)) {
+            if (util::go::is_space(d.rune)) {
                 phase = Phase::kSpaces;
                 if (blank_ok || !word.empty()) {
                     words.push_back(std::move(word));
@@ -285,11 +285,11 @@ std::vector<std::string> parse_words(std::string_view rest, char escape) {
                     continue;  // a trailing escape is dropped
                 }
                 // Outside quotes the escape is kept with the character it escapes, even a quote.
-                go::append_rune(word, d.rune);
+                util::go::append_rune(word, d.rune);
                 pos += d.width;
-                d = go::decode_rune(rest.substr(pos));
+                d = util::go::decode_rune(rest.substr(pos));
             }
-            go::append_rune(word, d.rune);
+            util::go::append_rune(word, d.rune);
             continue;
         }
         // Phase::kQuote
@@ -302,10 +302,10 @@ std::vector<std::string> parse_words(std::string_view rest, char escape) {
                 continue;
             }
             pos += d.width;
-            go::append_rune(word, esc);
-            d = go::decode_rune(rest.substr(pos));
+            util::go::append_rune(word, esc);
+            d = util::go::decode_rune(rest.substr(pos));
         }
-        go::append_rune(word, d.rune);
+        util::go::append_rune(word, d.rune);
     }
     return words;
 }
@@ -313,7 +313,7 @@ std::vector<std::string> parse_words(std::string_view rest, char escape) {
 Instruction node_from_line(std::string_view line, char escape, int depth) {
     SplitLine split = split_command(line, escape);
     Instruction node;
-    node.keyword = go::to_lower(split.keyword);
+    node.keyword = util::go::to_lower(split.keyword);
     node.keyword_as_written = std::string(split.keyword);
     node.original = std::string(line);
     node.flags = std::move(split.flags);

@@ -6,8 +6,8 @@
 
 #include "directives.hpp"
 #include "error.hpp"
-#include "go_text.hpp"
 #include "line_parsers.hpp"
+#include "util/go_text.hpp"
 
 #include <xarch/error.hpp>
 
@@ -63,12 +63,12 @@ std::string_view trim_newline(std::string_view s) {
 }
 
 bool is_comment(std::string_view line) {
-    line = go::trim_left_space(line);
+    line = util::go::trim_left_space(line);
     return !line.empty() && line.front() == '#';
 }
 
 bool is_empty_continuation_line(std::string_view line) {
-    return go::trim_left_space(trim_newline(line)).empty();
+    return util::go::trim_left_space(trim_newline(line)).empty();
 }
 
 // The line continuation test: the escape character as the last character before optional spaces
@@ -107,7 +107,7 @@ public:
             }
             if (is_comment(bytes)) {
                 // BuildKit drops the first byte (not the `#` itself, when the line is indented).
-                const std::string_view comment = go::trim_space(bytes.substr(1));
+                const std::string_view comment = util::go::trim_space(bytes.substr(1));
                 if (comment.empty()) {
                     comments.clear();
                 } else {
@@ -193,7 +193,7 @@ private:
     std::string_view process_line(std::string_view token, bool strip_left, bool* directive_ok) {
         token = trim_newline(token);
         if (strip_left) {
-            token = go::trim_left_space(token);
+            token = util::go::trim_left_space(token);
         }
         std::optional<Directive> directive;
         try {
@@ -247,10 +247,10 @@ private:
             }
             check_scanner();
             if (!terminated) {
-                throw DockerfileError(file_, start_line, current_line_,
-                                      "unterminated heredoc: no line " + go::quote(heredoc.name) +
-                                          " ends the here-document started on line " +
-                                          std::to_string(start_line));
+                throw DockerfileError(
+                    file_, start_line, current_line_,
+                    "unterminated heredoc: no line " + util::go::quote(heredoc.name) +
+                        " ends the here-document started on line " + std::to_string(start_line));
             }
             heredoc.content = std::move(content);
             child.heredocs.push_back(std::move(heredoc));
@@ -306,7 +306,7 @@ std::size_t levenshtein(const std::u32string& a, const std::u32string& b) {
 std::u32string runes(std::string_view s) {
     std::u32string out;
     for (std::size_t i = 0; i < s.size();) {
-        const go::DecodedRune d = go::decode_rune(s.substr(i));
+        const util::go::DecodedRune d = util::go::decode_rune(s.substr(i));
         out += d.rune;
         i += d.width;
     }
@@ -316,7 +316,7 @@ std::u32string runes(std::string_view s) {
 std::size_t rune_count(std::string_view s) {
     std::size_t n = 0;
     for (std::size_t i = 0; i < s.size(); ++n) {
-        i += go::decode_rune(s.substr(i)).width;
+        i += util::go::decode_rune(s.substr(i)).width;
     }
     return n;
 }
@@ -414,7 +414,7 @@ std::string check_flags(const std::vector<std::string>& flags, const std::vector
             if (has_value && value.empty()) {
                 return "missing a value on flag: " + flag_name;
             }
-            const std::string lower = go::to_lower(value);
+            const std::string lower = util::go::to_lower(value);
             if (lower != "true" && lower != "" && lower != "false") {
                 return "expecting boolean value for flag " + flag_name + ", not: " + value;
             }
@@ -439,7 +439,7 @@ bool is_known_instruction(const std::string& keyword) {
     static const std::vector<std::string> kLower = [] {
         std::vector<std::string> out;
         for (const std::string& name : instruction_names()) {
-            out.push_back(go::to_lower(name));
+            out.push_back(util::go::to_lower(name));
         }
         return out;
     }();
@@ -453,7 +453,7 @@ bool parses_flags(const Instruction& node) {
         return false;
     }
     if (node.keyword == "healthcheck") {
-        return !node.args.empty() && go::to_upper(node.args.front()) != "NONE";
+        return !node.args.empty() && util::go::to_upper(node.args.front()) != "NONE";
     }
     return true;
 }
@@ -467,13 +467,13 @@ ParseResult parse(std::string_view text, const ParseOptions& options) {
 std::string suggest(std::string_view value,
                     const std::vector<std::string>& options,
                     bool case_sensitive) {
-    const std::string val = case_sensitive ? std::string(value) : go::to_lower(value);
+    const std::string val = case_sensitive ? std::string(value) : util::go::to_lower(value);
     const std::size_t val_len = rune_count(val);
     std::u32string val_runes;  // decoded only when some option is near in length
     std::string match;
     std::size_t min_dist = 3;  // as hcl does
     for (const std::string& option : options) {
-        const std::string opt = case_sensitive ? option : go::to_lower(option);
+        const std::string opt = case_sensitive ? option : util::go::to_lower(option);
         if (val == opt) {
             return {};  // an exact match: the error is about something else
         }
@@ -490,10 +490,10 @@ std::string suggest(std::string_view value,
             min_dist = dist;
             if (case_sensitive) {
                 match = opt;
-            } else if (value == go::to_lower(value)) {
-                match = go::to_lower(opt);
-            } else if (value == go::to_upper(value)) {
-                match = go::to_upper(opt);
+            } else if (value == util::go::to_lower(value)) {
+                match = util::go::to_lower(opt);
+            } else if (value == util::go::to_upper(value)) {
+                match = util::go::to_upper(opt);
             } else {
                 match = opt;
             }

@@ -5,7 +5,7 @@
 // and the # % / patterns are Go regular expressions (leftmost-first, '.' not matching '\n').
 #include "dockerfile/shell_lexer.hpp"
 
-#include "dockerfile/go_text.hpp"
+#include "util/go_text.hpp"
 #include "util/quote.hpp"
 
 #include <xarch/error.hpp>
@@ -21,8 +21,8 @@
 namespace xarch::dockerfile {
 namespace {
 
-// text/scanner's EOF (-1); no rune has this value.
-constexpr char32_t kEof = 0xFFFFFFFFU;
+using util::go::kEof;
+using util::go::RuneScanner;
 
 // An expansion error before it is wrapped with the word. `fatal` errors keep their message when
 // an enclosing ${...} would otherwise replace it with "missing '}'".
@@ -34,50 +34,9 @@ struct LexError {
 // Go's string(rune): EOF and invalid values print as U+FFFD.
 std::string rune_string(char32_t r) {
     std::string out;
-    go::append_rune(out, r == kEof ? go::kRuneError : r);
+    util::go::append_rune(out, r == kEof ? util::go::kRuneError : r);
     return out;
 }
-
-// text/scanner's Peek and Next over a word: runes decoded as Go does, a BOM at the very start
-// skipped, kEof at the end.
-class RuneScanner {
-public:
-    explicit RuneScanner(std::string_view src) : src_(src) {}
-
-    char32_t peek() {
-        if (!started_) {
-            started_ = true;
-            ch_ = read();
-            if (ch_ == 0xFEFF) {
-                ch_ = read();
-            }
-        }
-        return ch_;
-    }
-
-    char32_t next() {
-        const char32_t ch = peek();
-        if (ch != kEof) {
-            ch_ = read();
-        }
-        return ch;
-    }
-
-private:
-    char32_t read() {
-        if (pos_ >= src_.size()) {
-            return kEof;
-        }
-        const go::DecodedRune d = go::decode_rune(src_.substr(pos_));
-        pos_ += d.width;
-        return d.rune;
-    }
-
-    std::string_view src_;
-    std::size_t pos_ = 0;
-    char32_t ch_ = kEof;
-    bool started_ = false;
-};
 
 // ---- the # % / patterns: shell globs that BuildKit turns into Go regular expressions ----
 
@@ -147,7 +106,7 @@ public:
             char32_t r = kEof;
             std::size_t width = 0;
             if (pos < text.size()) {
-                const go::DecodedRune d = go::decode_rune(text.substr(pos));
+                const util::go::DecodedRune d = util::go::decode_rune(text.substr(pos));
                 r = d.rune;
                 width = d.width;
             }
@@ -248,7 +207,7 @@ std::vector<char32_t> to_runes(std::string_view s) {
     std::vector<char32_t> out;
     out.reserve(s.size());
     while (!s.empty()) {
-        const go::DecodedRune d = go::decode_rune(s);
+        const util::go::DecodedRune d = util::go::decode_rune(s);
         out.push_back(d.rune);
         s.remove_prefix(d.width);
     }
@@ -259,7 +218,7 @@ std::string from_runes(const std::vector<char32_t>& runes) {
     std::string out;
     out.reserve(runes.size());
     for (const char32_t r : runes) {
-        go::append_rune(out, r);
+        util::go::append_rune(out, r);
     }
     return out;
 }
@@ -336,8 +295,8 @@ void expand_template(std::string& out, std::string_view tmpl, std::string_view m
         }
         std::size_t n = 0;
         while (n < str.size()) {
-            const go::DecodedRune d = go::decode_rune(str.substr(n));
-            if (!go::is_letter(d.rune) && !go::is_digit(d.rune) && d.rune != U'_') {
+            const util::go::DecodedRune d = util::go::decode_rune(str.substr(n));
+            if (!util::go::is_letter(d.rune) && !util::go::is_digit(d.rune) && d.rune != U'_') {
                 break;
             }
             n += d.width;
@@ -383,7 +342,7 @@ std::string replace_all(GlobMatcher& matcher, std::string_view value, std::strin
         }
         last_end = m->end;
         const std::size_t width =
-            search < value.size() ? go::decode_rune(value.substr(search)).width : 0;
+            search < value.size() ? util::go::decode_rune(value.substr(search)).width : 0;
         if (search + width > m->end) {
             search += width;
         } else if (search + 1 > m->end) {
@@ -422,7 +381,7 @@ struct Words {
     bool in_word = false;
 
     void add_char(char32_t ch) {
-        const bool space = go::is_space(ch);
+        const bool space = util::go::is_space(ch);
         if (space && in_word) {
             if (!buf->empty()) {
                 words.push_back(*buf);
@@ -434,12 +393,12 @@ struct Words {
         }
     }
     void add_raw_char(char32_t ch) {
-        go::append_rune(*buf, ch);
+        util::go::append_rune(*buf, ch);
         in_word = true;
     }
     void add_string(std::string_view s) {
         while (!s.empty()) {
-            const go::DecodedRune d = go::decode_rune(s);
+            const util::go::DecodedRune d = util::go::decode_rune(s);
             add_char(d.rune);
             s.remove_prefix(d.width);
         }
@@ -542,7 +501,7 @@ private:
             if (ch == options_.escape) {
                 if (raw_escapes_) {
                     words.add_raw_char(ch);
-                    go::append_rune(result, ch);
+                    util::go::append_rune(result, ch);
                 }
                 // The escape character escapes the next one; at the end of the word it vanishes.
                 ch = scanner_.next();
@@ -553,7 +512,7 @@ private:
             } else {
                 words.add_char(ch);
             }
-            go::append_rune(result, ch);
+            util::go::append_rune(result, ch);
         }
         if (stop != kEof) {
             throw LexError{"unexpected end of statement while looking for matching " +
@@ -567,7 +526,7 @@ private:
         std::string result;
         char32_t ch = scanner_.next();
         if (options_.raw_quotes) {
-            go::append_rune(result, ch);
+            util::go::append_rune(result, ch);
         }
         for (;;) {
             ch = scanner_.next();
@@ -577,11 +536,11 @@ private:
             }
             if (ch == U'\'') {
                 if (options_.raw_quotes) {
-                    go::append_rune(result, ch);
+                    util::go::append_rune(result, ch);
                 }
                 return result;
             }
-            go::append_rune(result, ch);
+            util::go::append_rune(result, ch);
         }
     }
 
@@ -590,7 +549,7 @@ private:
         std::string result;
         char32_t ch = scanner_.next();
         if (options_.raw_quotes) {
-            go::append_rune(result, ch);
+            util::go::append_rune(result, ch);
         }
         for (;;) {
             const char32_t peeked = scanner_.peek();
@@ -601,7 +560,7 @@ private:
             if (peeked == U'"') {
                 ch = scanner_.next();
                 if (options_.raw_quotes) {
-                    go::append_rune(result, ch);
+                    util::go::append_rune(result, ch);
                 }
                 return result;
             }
@@ -612,7 +571,7 @@ private:
             ch = scanner_.next();
             if (ch == options_.escape) {
                 if (raw_escapes_) {
-                    go::append_rune(result, ch);
+                    util::go::append_rune(result, ch);
                 }
                 const char32_t after = scanner_.peek();
                 if (after == kEof) {
@@ -622,7 +581,7 @@ private:
                     ch = scanner_.next();
                 }
             }
-            go::append_rune(result, ch);
+            util::go::append_rune(result, ch);
         }
     }
 
@@ -774,9 +733,9 @@ private:
         std::string name;
         while (scanner_.peek() != kEof) {
             const char32_t ch = scanner_.peek();
-            if (name.empty() && go::is_digit(ch)) {
-                while (scanner_.peek() != kEof && go::is_digit(scanner_.peek())) {
-                    go::append_rune(name, scanner_.next());
+            if (name.empty() && util::go::is_digit(ch)) {
+                while (scanner_.peek() != kEof && util::go::is_digit(scanner_.peek())) {
+                    util::go::append_rune(name, scanner_.next());
                 }
                 return name;
             }
@@ -784,10 +743,10 @@ private:
                 scanner_.next();
                 return rune_string(ch);
             }
-            if (!go::is_letter(ch) && !go::is_digit(ch) && ch != U'_') {
+            if (!util::go::is_letter(ch) && !util::go::is_digit(ch) && ch != U'_') {
                 break;
             }
-            go::append_rune(name, scanner_.next());
+            util::go::append_rune(name, scanner_.next());
         }
         return name;
     }
@@ -802,7 +761,7 @@ private:
         std::string result = "<<";
         for (char32_t c = scanner_.peek(); c == U'\t' || c == U'\r' || c == U' ';
              c = scanner_.peek()) {
-            go::append_rune(result, c);
+            util::go::append_rune(result, c);
             scanner_.next();
         }
         return result;

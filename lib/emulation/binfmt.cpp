@@ -44,7 +44,7 @@ std::string mount_command(const std::string& dir) {
 
 // Reads a whole file; nullopt when it does not exist (an entry removed while listing).
 std::optional<std::string> read_file(const std::string& path) {
-    const UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    const util::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd) {
         if (errno == ENOENT) {
             return std::nullopt;
@@ -318,7 +318,7 @@ void Registrar::add(std::string_view name, const std::string& line) {
 
 bool remove_handler(const std::string& dir, std::string_view name) {
     const auto path = join_path(dir, name);
-    const UniqueFd fd(::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC));
+    const util::UniqueFd fd(::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC));
     if (fd && write_all(fd.get(), "-1\n")) {
         return true;
     }

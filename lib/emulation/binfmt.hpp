@@ -4,7 +4,7 @@
 // `register` and the entries are regular files that writes append to.
 #pragma once
 
-#include "emulation/unique_fd.hpp"
+#include "util/unique_fd.hpp"
 
 #include <xarch/emulators.hpp>
 
@@ -53,7 +53,7 @@ public:
 
 private:
     std::string dir_;
-    UniqueFd fd_;
+    util::UniqueFd fd_;
 };
 
 // Removes the entry `dir`/`name` (writes "-1" to it). False when there is no such entry.

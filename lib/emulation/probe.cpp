@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "emulation/probe.hpp"
 
-#include "emulation/unique_fd.hpp"
+#include "util/unique_fd.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -93,18 +93,18 @@ bool write_all(int fd, std::string_view data) {
     return true;
 }
 
-UniqueFd make_memfd() {
+util::UniqueFd make_memfd() {
     // MFD_CLOEXEC keeps the fd out of programs other threads start while we probe.
     int fd = ::memfd_create("xarch-probe", MFD_CLOEXEC | MFD_EXEC);
     if (fd < 0 && errno == EINVAL) {
         fd = ::memfd_create("xarch-probe", MFD_CLOEXEC);  // a kernel older than MFD_EXEC
     }
-    return UniqueFd(fd);
+    return util::UniqueFd(fd);
 }
 
 struct Pipe {
-    UniqueFd read;
-    UniqueFd write;
+    util::UniqueFd read;
+    util::UniqueFd write;
 };
 
 bool make_pipe(Pipe& pipe) {
@@ -176,7 +176,7 @@ std::string probe_program_arm() {
 }
 
 ProbeResult run_probe(std::string_view program, std::chrono::milliseconds timeout) {
-    const UniqueFd memfd = make_memfd();
+    const util::UniqueFd memfd = make_memfd();
     struct stat image {};
     if (!memfd || !write_all(memfd.get(), program) || ::fstat(memfd.get(), &image) != 0) {
         return ProbeResult::kFailed;

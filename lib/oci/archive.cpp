@@ -125,7 +125,7 @@ void write_oci_archive(const OciLayout& layout,
 
     const stdfs::path dir = file.parent_path().empty() ? stdfs::path(".") : file.parent_path();
     const stdfs::path temp = dir / ("." + file.filename().string() + oci::fs::temp_name());
-    oci::fs::UniqueFd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+    util::UniqueFd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
     if (!fd) {
         oci::fs::fail("create", temp, errno);
     }
@@ -160,7 +160,7 @@ void write_oci_archive(const OciLayout& layout,
             archive_failure(a.get(), "finish", file);
         }
         oci::fs::sync(fd.get(), temp);
-        fd.close(temp);
+        oci::fs::close(fd, temp);
         if (::rename(temp.c_str(), file.c_str()) != 0) {
             oci::fs::fail("rename into place", file, errno);
         }

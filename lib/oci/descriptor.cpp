@@ -4,6 +4,7 @@
 #include "oci/formats.hpp"
 #include "oci/internal.hpp"
 #include "oci/json.hpp"
+#include "util/base64.hpp"
 #include "util/quote.hpp"
 
 #include <xarch/descriptor.hpp>
@@ -176,7 +177,7 @@ Descriptor read_descriptor(const json::Reader& reader, const value& field, std::
     }
     if (const value* v = reader.optional(object, "data", path)) {
         const std::string data_path = join(path, "data");
-        std::optional<std::string> data = base64_decode(reader.string(*v, data_path));
+        std::optional<std::string> data = util::base64_decode(reader.string(*v, data_path));
         if (!data) {
             reader.fail(data_path, "is not padded base64");
         }
@@ -220,7 +221,7 @@ void write_descriptor(json::Writer& writer, const Descriptor& descriptor) {
     }
     if (descriptor.data) {
         writer.key("data");
-        writer.string(base64_encode(*descriptor.data));
+        writer.string(util::base64_encode(*descriptor.data));
     }
     if (descriptor.platform) {
         const Platform& p = *descriptor.platform;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// The string formats the OCI schemas name: RFC 3339 date-time, absolute URI, base64.
+// The string formats the OCI schemas name: RFC 3339 date-time, absolute URI (base64 is in
+// util/base64.hpp).
 #pragma once
 
 #include <optional>
@@ -15,11 +16,5 @@ bool is_date_time(std::string_view text) noexcept;
 // An absolute URI (RFC 3986): a scheme, ':', then only characters a URI may hold, with valid
 // percent escapes. JSON Schema's `format: uri`, which rejects relative references.
 bool is_absolute_uri(std::string_view text) noexcept;
-
-// Standard base64 (RFC 4648 section 4) with padding, as Go decodes a []byte field.
-std::string base64_encode(std::string_view bytes);
-// nullopt when `text` is not padded base64. Like Go's base64.StdEncoding: line breaks are
-// skipped and the unused bits before the padding are not checked.
-std::optional<std::string> base64_decode(std::string_view text);
 
 }  // namespace xarch::oci

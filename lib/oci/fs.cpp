@@ -19,17 +19,9 @@
 
 namespace xarch::oci::fs {
 
-void UniqueFd::reset(int fd) noexcept {
-    if (fd_ >= 0) {
-        ::close(fd_);
-    }
-    fd_ = fd;
-}
-
-void UniqueFd::close(const stdfs::path& path) {
-    const int fd = std::exchange(fd_, -1);
-    if (fd >= 0 && ::close(fd) != 0 && errno != EINTR) {
-        fail("close", path, errno);
+void close(util::UniqueFd& fd, const stdfs::path& path) {
+    if (const int err = fd.close(); err != 0 && err != EINTR) {
+        fail("close", path, err);
     }
 }
 
@@ -80,7 +72,7 @@ void sync(int fd, const stdfs::path& path) {
 }
 
 void sync_directory(const stdfs::path& dir) {
-    UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    util::UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!fd) {
         fail("open directory", dir, errno);
     }
@@ -116,7 +108,7 @@ void make_directories(const stdfs::path& dir) {
 }
 
 std::optional<std::string> read_file(const stdfs::path& path, std::size_t max_bytes) {
-    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    util::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd) {
         if (errno == ENOENT) {
             return std::nullopt;
@@ -161,14 +153,14 @@ std::optional<std::string> read_file(const stdfs::path& path, std::size_t max_by
 void write_file_atomic(const stdfs::path& target, std::string_view bytes) {
     const stdfs::path dir = target.parent_path().empty() ? stdfs::path(".") : target.parent_path();
     const stdfs::path temp = dir / temp_name();
-    UniqueFd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+    util::UniqueFd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
     if (!fd) {
         fail("create", temp, errno);
     }
     try {
         write_all(fd.get(), bytes.data(), bytes.size(), temp);
         sync(fd.get(), temp);
-        fd.close(temp);
+        close(fd, temp);
         if (::rename(temp.c_str(), target.c_str()) != 0) {
             fail("rename into place", target, errno);
         }
@@ -180,7 +172,7 @@ void write_file_atomic(const stdfs::path& target, std::string_view bytes) {
 }
 
 FileLock FileLock::acquire(const stdfs::path& path, Mode mode) {
-    UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+    util::UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
     if (!fd) {
         fail("open lock file", path, errno);
     }

@@ -4,6 +4,8 @@
 // directory) and flock-based locks. Failures are Error(kIo) naming the path.
 #pragma once
 
+#include "util/unique_fd.hpp"
+
 #include <cstddef>
 #include <filesystem>
 #include <optional>
@@ -19,30 +21,8 @@ namespace stdfs = std::filesystem;
 // from content (blob names are digests and never start with '.').
 inline constexpr std::string_view kTempPrefix = ".xarch-tmp-";
 
-class UniqueFd {
-public:
-    UniqueFd() = default;
-    explicit UniqueFd(int fd) noexcept : fd_(fd) {}
-    ~UniqueFd() { reset(); }
-    UniqueFd(UniqueFd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-    UniqueFd& operator=(UniqueFd&& other) noexcept {
-        if (this != &other) {
-            reset(std::exchange(other.fd_, -1));
-        }
-        return *this;
-    }
-    UniqueFd(const UniqueFd&) = delete;
-    UniqueFd& operator=(const UniqueFd&) = delete;
-
-    int get() const noexcept { return fd_; }
-    explicit operator bool() const noexcept { return fd_ >= 0; }
-    void reset(int fd = -1) noexcept;
-    // close() with its error reported: a failed close can mean lost data (NFS).
-    void close(const stdfs::path& path);
-
-private:
-    int fd_ = -1;
-};
+// close() with its error reported: a failed close can mean lost data (NFS).
+void close(util::UniqueFd& fd, const stdfs::path& path);
 
 // Error(kIo) "cannot <action> <path>: <strerror(err)>"; ENOENT gives kNotFound, EACCES/EPERM
 // kPermissionDenied.
@@ -77,8 +57,8 @@ public:
     FileLock& operator=(FileLock&&) noexcept = default;
 
 private:
-    explicit FileLock(UniqueFd fd) : fd_(std::move(fd)) {}
-    UniqueFd fd_;
+    explicit FileLock(util::UniqueFd fd) : fd_(std::move(fd)) {}
+    util::UniqueFd fd_;
 };
 
 }  // namespace xarch::oci::fs

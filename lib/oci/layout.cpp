@@ -182,8 +182,7 @@ public:
         dir_ = layout_dir / kBlobsDir / algorithm_name_;
         oci::fs::make_directories(dir_);
         temp_ = dir_ / oci::fs::temp_name();
-        fd_ =
-            oci::fs::UniqueFd(::open(temp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+        fd_ = util::UniqueFd(::open(temp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
         if (!fd_) {
             oci::fs::fail("create", temp_, errno);
         }
@@ -234,7 +233,7 @@ public:
                 oci::fs::fail("rename into place", target, errno);
             }
             done_ = true;
-            fd_.close(target);
+            oci::fs::close(fd_, target);
         } catch (...) {
             abandon();
             throw;
@@ -261,7 +260,7 @@ private:
     std::string algorithm_name_;
     stdfs::path dir_;
     stdfs::path temp_;
-    oci::fs::UniqueFd fd_;
+    util::UniqueFd fd_;
     std::int64_t size_ = 0;
     bool done_ = false;
 };
@@ -353,7 +352,7 @@ std::string OciLayout::read_blob(const Digest& digest) const {
 void OciLayout::read_blob(const Digest& digest, const BlobSink& sink) const {
     const stdfs::path path = blob_path(digest);
     DigestVerifier verifier(digest);
-    oci::fs::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    util::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd) {
         if (errno == ENOENT) {
             throw Error(ErrorCode::kNotFound, "blob " + digest.to_string() +
@@ -533,7 +532,7 @@ bool abandoned(const stdfs::path& path, const FileInfo& info, std::time_t now) {
     if (now - info.mtime < kTempGraceSeconds) {
         return false;
     }
-    oci::fs::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    util::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     return fd && ::flock(fd.get(), LOCK_EX | LOCK_NB) == 0;
 }
 

@@ -2,6 +2,7 @@
 // Parsing and formatting of platform specifiers, as containerd/platforms Parse, Format and
 // FormatAll do it, and of --platform values as buildx does it.
 #include "platform/internal.hpp"
+#include "util/path.hpp"
 #include "util/quote.hpp"
 #include "util/strings.hpp"
 
@@ -77,19 +78,6 @@ std::string describe(char c) {
     return std::string("byte 0x") + kHex[byte >> 4] + kHex[byte & 0xf];
 }
 
-int hex_value(char c) {
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
 // Go's url.PathUnescape: every '%' must start a two-digit hex escape.
 std::optional<std::string> percent_decode(std::string_view text) {
     std::string out;
@@ -99,10 +87,11 @@ std::optional<std::string> percent_decode(std::string_view text) {
             out += text[i];
             continue;
         }
-        if (i + 2 >= text.size() || hex_value(text[i + 1]) < 0 || hex_value(text[i + 2]) < 0) {
+        if (i + 2 >= text.size() || util::hex_value(text[i + 1]) < 0 ||
+            util::hex_value(text[i + 2]) < 0) {
             return std::nullopt;
         }
-        out += static_cast<char>(hex_value(text[i + 1]) * 16 + hex_value(text[i + 2]));
+        out += static_cast<char>(util::hex_value(text[i + 1]) * 16 + util::hex_value(text[i + 2]));
         i += 2;
     }
     return out;
@@ -229,48 +218,6 @@ void check_component(std::string_view text, std::string_view part, std::string_v
     }
 }
 
-// Go's path.Clean, which Format applies through path.Join: "linux/./amd64" -> "linux/amd64".
-std::string clean_path(std::string_view path) {
-    if (path.empty()) {
-        return ".";
-    }
-    const bool rooted = path.front() == '/';
-    std::string out = rooted ? "/" : "";
-    std::size_t dotdot = out.size();  // where ".." can no longer back up
-    std::size_t r = rooted ? 1 : 0;
-    const std::size_t n = path.size();
-    while (r < n) {
-        if (path[r] == '/') {
-            ++r;
-        } else if (path[r] == '.' && (r + 1 == n || path[r + 1] == '/')) {
-            ++r;
-        } else if (path[r] == '.' && path[r + 1] == '.' && (r + 2 == n || path[r + 2] == '/')) {
-            r += 2;
-            if (out.size() > dotdot) {
-                std::size_t w = out.size() - 1;
-                while (w > dotdot && out[w] != '/') {
-                    --w;
-                }
-                out.resize(w);
-            } else if (!rooted) {
-                if (!out.empty()) {
-                    out += '/';
-                }
-                out += "..";
-                dotdot = out.size();
-            }
-        } else {
-            if (out.size() != (rooted ? 1U : 0U)) {
-                out += '/';
-            }
-            while (r < n && path[r] != '/') {
-                out += path[r++];
-            }
-        }
-    }
-    return out.empty() ? "." : out;
-}
-
 // Go's path.Join: the non-empty elements joined with '/' and cleaned; "" when all are empty.
 std::string join_path(std::initializer_list<std::string_view> elements) {
     std::string joined;
@@ -283,7 +230,7 @@ std::string join_path(std::initializer_list<std::string_view> elements) {
         }
         joined += element;
     }
-    return joined.empty() ? joined : clean_path(joined);
+    return joined.empty() ? joined : util::clean_path(joined);
 }
 
 // containerd Parse. With `arch_variant`, a two-part "arch/variant" whose first part is an

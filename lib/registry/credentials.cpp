@@ -5,8 +5,10 @@
 // a build.
 #include "registry/credentials.hpp"
 
+#include "util/base64.hpp"
 #include "util/quote.hpp"
 #include "util/strings.hpp"
+#include "util/unique_fd.hpp"
 
 #include <xarch/credentials.hpp>
 #include <xarch/error.hpp>
@@ -186,7 +188,7 @@ Credentials parse_auth_entry(const boost::json::object& entry,
     const std::string auth = string_field(entry, "auth", path, where);
     if (!auth.empty()) {
         // LoadFromReader: a non-empty "auth" replaces username and password.
-        const std::optional<std::string> decoded = decode_base64(auth);
+        const std::optional<std::string> decoded = util::base64_decode(auth);
         if (!decoded) {
             config_error(path, where + "\"auth\" is not valid base64");
         }
@@ -213,31 +215,7 @@ Credentials parse_auth_entry(const boost::json::object& entry,
 
 // ---- running a credential helper ----
 
-class Fd {
-public:
-    Fd() = default;
-    explicit Fd(int fd) : fd_(fd) {}
-    Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-    Fd& operator=(Fd&& other) noexcept {
-        reset(std::exchange(other.fd_, -1));
-        return *this;
-    }
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    ~Fd() { reset(); }
-
-    int get() const noexcept { return fd_; }
-    bool open() const noexcept { return fd_ >= 0; }
-    void reset(int fd = -1) noexcept {
-        if (fd_ >= 0) {
-            ::close(fd_);
-        }
-        fd_ = fd;
-    }
-
-private:
-    int fd_ = -1;
-};
+using Fd = util::UniqueFd;
 
 [[noreturn]] void system_failure(const std::string& what, int error) {
     throw Error(ErrorCode::kIo, what + ": " + std::generic_category().message(error));
@@ -426,7 +404,7 @@ ProcessResult run_process(const std::string& program,
     if (input.empty()) {
         in_parent.reset();
     }
-    while (in_parent.open() || out_parent.open() || err_parent.open()) {
+    while (in_parent || out_parent || err_parent) {
         const long long wait = remaining_ms();
         if (wait <= 0) {
             result.timed_out = true;
@@ -436,7 +414,7 @@ ProcessResult run_process(const std::string& program,
         nfds_t count = 0;
         Fd* owners[3];
         for (Fd* fd : {&in_parent, &out_parent, &err_parent}) {
-            if (fd->open()) {
+            if (*fd) {
                 const short events = fd == &in_parent ? POLLOUT : POLLIN;
                 fds[count] = pollfd{fd->get(), events, 0};
                 owners[count++] = fd;
@@ -605,7 +583,7 @@ DockerConfigFile parse_docker_config(std::string_view text, const std::filesyste
 
 std::optional<DockerConfigFile> load_docker_config(const std::filesystem::path& path) {
     Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!fd.open()) {
+    if (!fd) {
         if (errno == ENOENT || errno == ENOTDIR) {
             return std::nullopt;  // no configuration: anonymous, as docker/cli's load()
         }
@@ -712,69 +690,6 @@ std::string convert_to_hostname(std::string_view maybe_url) {
         }
     }
     return std::string(maybe_url.substr(0, maybe_url.find('/')));
-}
-
-std::optional<std::string> decode_base64(std::string_view text) {
-    const auto value_of = [](char c) -> int {
-        if (c >= 'A' && c <= 'Z') {
-            return c - 'A';
-        }
-        if (c >= 'a' && c <= 'z') {
-            return c - 'a' + 26;
-        }
-        if (c >= '0' && c <= '9') {
-            return c - '0' + 52;
-        }
-        if (c == '+') {
-            return 62;
-        }
-        if (c == '/') {
-            return 63;
-        }
-        return -1;
-    };
-    std::string clean;
-    clean.reserve(text.size());
-    for (char c : text) {
-        if (c != '\r' && c != '\n') {
-            clean += c;
-        }
-    }
-    if (clean.size() % 4 != 0) {
-        return std::nullopt;
-    }
-    std::string out;
-    out.reserve(clean.size() / 4 * 3);
-    for (std::size_t i = 0; i < clean.size(); i += 4) {
-        const bool last = i + 4 == clean.size();
-        int padding = 0;
-        unsigned int group = 0;
-        for (std::size_t j = 0; j < 4; ++j) {
-            const char c = clean[i + j];
-            if (c == '=') {
-                // Padding only closes the last group, and only its last one or two places.
-                if (!last || j < 2) {
-                    return std::nullopt;
-                }
-                ++padding;
-                group <<= 6;
-                continue;
-            }
-            const int value = value_of(c);
-            if (value < 0 || padding > 0) {
-                return std::nullopt;
-            }
-            group = (group << 6) | static_cast<unsigned int>(value);
-        }
-        out += static_cast<char>((group >> 16) & 0xff);
-        if (padding < 2) {
-            out += static_cast<char>((group >> 8) & 0xff);
-        }
-        if (padding < 1) {
-            out += static_cast<char>(group & 0xff);
-        }
-    }
-    return out;
 }
 
 std::optional<Credentials> run_credential_helper(std::string_view helper,

@@ -55,9 +55,6 @@ std::string auth_config_key(std::string_view registry);
 // "host/path" -> "host".
 std::string convert_to_hostname(std::string_view maybe_url);
 
-// Go's base64.StdEncoding.Decode (padding required, CR and LF ignored); nullopt when invalid.
-std::optional<std::string> decode_base64(std::string_view text);
-
 struct HelperOptions {
     std::string search_path;  // ':'-separated directories
     std::chrono::milliseconds timeout{std::chrono::seconds(60)};

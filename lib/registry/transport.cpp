@@ -3,6 +3,7 @@
 
 #include "registry/challenge.hpp"
 #include "registry/registry_errors.hpp"
+#include "util/base64.hpp"
 #include "util/quote.hpp"
 #include "util/strings.hpp"
 
@@ -18,34 +19,6 @@ namespace {
 constexpr int kMaxRedirects = 10;
 constexpr std::size_t kMaxTokenBody = 1024 * 1024;
 constexpr std::size_t kMaxRememberedSecrets = 64;
-
-std::string base64(std::string_view data) {
-    constexpr std::string_view kAlphabet =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    std::string out;
-    out.reserve((data.size() + 2) / 3 * 4);
-    std::size_t i = 0;
-    for (; i + 2 < data.size(); i += 3) {
-        const unsigned n = static_cast<unsigned char>(data[i]) << 16 |
-                           static_cast<unsigned char>(data[i + 1]) << 8 |
-                           static_cast<unsigned char>(data[i + 2]);
-        out += kAlphabet[n >> 18 & 63];
-        out += kAlphabet[n >> 12 & 63];
-        out += kAlphabet[n >> 6 & 63];
-        out += kAlphabet[n & 63];
-    }
-    if (i < data.size()) {
-        unsigned n = static_cast<unsigned char>(data[i]) << 16;
-        if (i + 1 < data.size()) {
-            n |= static_cast<unsigned char>(data[i + 1]) << 8;
-        }
-        out += kAlphabet[n >> 18 & 63];
-        out += kAlphabet[n >> 12 & 63];
-        out += i + 1 < data.size() ? kAlphabet[n >> 6 & 63] : '=';
-        out += '=';
-    }
-    return out;
-}
 
 bool is_redirect(int status) {
     return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
@@ -146,7 +119,7 @@ std::optional<std::uint64_t> content_length(const Headers& headers) {
 }  // namespace
 
 std::string basic_authorization(std::string_view username, std::string_view password) {
-    return "Basic " + base64(std::string(username) + ":" + std::string(password));
+    return "Basic " + util::base64_encode(std::string(username) + ":" + std::string(password));
 }
 
 std::string token_query(std::string_view service, const std::vector<std::string>& scopes) {

@@ -17,4 +17,7 @@ bool equals_ignore_case(std::string_view a, std::string_view b);
 // `text` without leading and trailing blanks (space, \t, \n, \v, \f, \r).
 std::string_view trim(std::string_view text);
 
+// The value of the hex digit `c` (0-9, a-f, A-F), or -1 when it is not one.
+int hex_value(char c);
+
 }  // namespace xarch::util

@@ -3,6 +3,7 @@
 // testfiles, copied byte for byte, and its Go test tables transcribed to JSON; see its README.md)
 // against lib/dockerfile. Every testfiles/ case must dump byte for byte as its `result`, every
 // testfiles-negative/ case must fail with the expected error.
+#include "corpus.hpp"
 #include "dockerfile/ast_dump.hpp"
 #include "dockerfile/directives.hpp"
 #include "dockerfile/error.hpp"
@@ -16,15 +17,10 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <functional>
-#include <iostream>
 #include <map>
 #include <optional>
 #include <set>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -32,34 +28,11 @@ namespace {
 
 namespace fs = std::filesystem;
 namespace json = boost::json;
+using xarch::test::read_file;
+using xarch::test::run_case;
 namespace df = xarch::dockerfile;
 
 // ---- the corpus ----
-
-std::optional<fs::path> corpus_dir(std::string& why) {
-    const char* root = std::getenv("XARCH_CONFORMANCE_DIR");
-    if (root == nullptr || *root == '\0') {
-        why = "XARCH_CONFORMANCE_DIR is not set, so the conformance corpus was not found: skipping";
-        return std::nullopt;
-    }
-    fs::path dir = fs::path(root) / "dockerfile-parser";
-    std::error_code ec;
-    if (!fs::is_directory(dir, ec)) {
-        why = "conformance corpus not found at " + dir.string() + ": skipping";
-        return std::nullopt;
-    }
-    return dir;
-}
-
-std::string read_bytes(const fs::path& file) {
-    std::ifstream in(file, std::ios::binary);
-    if (!in) {
-        throw std::runtime_error("cannot read " + file.string());
-    }
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
 
 std::string str(const json::value& v) {
     return std::string(v.as_string());
@@ -89,48 +62,8 @@ std::vector<std::string> sorted_dirs(const fs::path& dir) {
     return out;
 }
 
-// ---- tally: each corpus case counts once, printed at the end of the run ----
-
-struct Tally {
-    int passed = 0;
-    int failed = 0;
-};
-
-Tally& tally() {
-    static Tally counts;
-    return counts;
-}
-
-class SummaryEnvironment : public ::testing::Environment {
-public:
-    void TearDown() override {
-        std::cout << "dockerfile-parser conformance: " << tally().passed << " passed, "
-                  << tally().failed << " failed\n";
-    }
-};
-
 [[maybe_unused]] ::testing::Environment* const kSummary =
-    ::testing::AddGlobalTestEnvironment(new SummaryEnvironment);
-
-// Runs one case: it fails when `check` reports a gtest failure or throws.
-void run_case(const std::string& name, const std::function<void()>& check) {
-    SCOPED_TRACE(name);
-    const int before =
-        ::testing::UnitTest::GetInstance()->current_test_info()->result()->total_part_count();
-    bool threw = false;
-    try {
-        check();
-    } catch (const std::exception& e) {
-        threw = true;
-        ADD_FAILURE() << "unexpected exception: " << e.what();
-    }
-    const auto* result = ::testing::UnitTest::GetInstance()->current_test_info()->result();
-    bool failed = threw;
-    for (int i = before; i < result->total_part_count(); ++i) {
-        failed = failed || result->GetTestPartResult(i).failed();
-    }
-    ++(failed ? tally().failed : tally().passed);
-}
+    xarch::test::add_summary("dockerfile-parser");
 
 // The message of the DockerfileError that parsing `text` throws ("" when it does not throw).
 std::string parse_error(const std::string& text) {
@@ -142,19 +75,11 @@ std::string parse_error(const std::string& text) {
     return {};
 }
 
-class DockerfileParserConformance : public ::testing::Test {
+class DockerfileParserConformance : public xarch::test::CorpusTest {
 protected:
-    void SetUp() override {
-        std::string why;
-        dir_ = corpus_dir(why);
-        if (!dir_) {
-            GTEST_SKIP() << why;
-        }
-    }
+    DockerfileParserConformance() : CorpusTest("dockerfile-parser") {}
 
-    json::value corpus(const char* name) const { return json::parse(read_bytes(*dir_ / name)); }
-
-    std::optional<fs::path> dir_;
+    json::value corpus(const char* name) const { return json::parse(read_file(*dir_ / name)); }
 };
 
 // ---- the corpus entries this suite knows; a new one must get a test here ----
@@ -178,8 +103,8 @@ TEST_F(DockerfileParserConformance, Testfiles) {
     for (const std::string& name : cases) {
         run_case("testfiles/" + name, [&] {
             const fs::path dir = *dir_ / "testfiles" / name;
-            const std::string text = read_bytes(dir / "Dockerfile");
-            const std::string want = read_bytes(dir / "result");
+            const std::string text = read_file(dir / "Dockerfile");
+            const std::string want = read_file(dir / "result");
             const df::ParseResult result = df::parse(text);
             EXPECT_EQ(df::dump(result) + "\n", want);
         });
@@ -200,7 +125,7 @@ TEST_F(DockerfileParserConformance, TestfilesNegative) {
     EXPECT_EQ(cases.size(), 4U);
     for (const std::string& name : cases) {
         run_case("testfiles-negative/" + name, [&] {
-            const std::string text = read_bytes(*dir_ / "testfiles-negative" / name / "Dockerfile");
+            const std::string text = read_file(*dir_ / "testfiles-negative" / name / "Dockerfile");
             const std::string message = parse_error(text);
             ASSERT_FALSE(message.empty()) << "parsing succeeded";
             EXPECT_TRUE(message.starts_with("Dockerfile")) << message;
@@ -218,7 +143,7 @@ TEST_F(DockerfileParserConformance, TestfileLine) {
     const json::value doc = corpus("parser-misc.json");
     const json::object& c = doc.at("line_numbers").as_object();
     run_case("testfile-line", [&] {
-        const df::ParseResult result = df::parse(read_bytes(*dir_ / str(c, "file")));
+        const df::ParseResult result = df::parse(read_file(*dir_ / str(c, "file")));
         EXPECT_EQ(result.start_line, c.at("root").at("start").as_int64());
         EXPECT_EQ(result.end_line, c.at("root").at("end").as_int64());
         const json::array& children = c.at("children").as_array();

@@ -9,22 +9,16 @@
 #include "context/filepath_match.hpp"
 #include "context/pattern_matcher.hpp"
 #include "context/walk_filter.hpp"
+#include "corpus.hpp"
 
 #include <xarch/error.hpp>
 
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <functional>
-#include <iostream>
-#include <optional>
 #include <set>
-#include <sstream>
 #include <string>
-#include <system_error>
 #include <vector>
 
 namespace {
@@ -37,30 +31,10 @@ using xarch::context::WalkAction;
 using xarch::context::WalkEntry;
 using xarch::context::WalkFilter;
 using xarch::context::WalkFunc;
-
-std::optional<fs::path> corpus_dir(std::string& why) {
-    const char* root = std::getenv("XARCH_CONFORMANCE_DIR");
-    if (root == nullptr || *root == '\0') {
-        why = "XARCH_CONFORMANCE_DIR is not set, so the conformance corpus was not found: skipping";
-        return std::nullopt;
-    }
-    fs::path dir = fs::path(root) / "dockerignore";
-    std::error_code ec;
-    if (!fs::is_directory(dir, ec)) {
-        why = "conformance corpus not found at " + dir.string() + ": skipping";
-        return std::nullopt;
-    }
-    return dir;
-}
+using xarch::test::run_case;
 
 json::value load(const fs::path& file) {
-    std::ifstream in(file, std::ios::binary);
-    if (!in) {
-        throw std::runtime_error("cannot read " + file.string());
-    }
-    std::ostringstream text;
-    text << in.rdbuf();
-    return json::parse(text.str());
+    return json::parse(xarch::test::read_file(file));
 }
 
 std::string str(const json::value& o, std::string_view key) {
@@ -99,60 +73,13 @@ std::string join(const std::vector<std::string>& items) {
     return "[" + out + "]";
 }
 
-// ---- tally ----
+[[maybe_unused]] ::testing::Environment* const kSummary = xarch::test::add_summary("dockerignore");
 
-struct Tally {
-    int passed = 0;
-    int failed = 0;
-};
-
-Tally& tally() {
-    static Tally counts;
-    return counts;
-}
-
-class SummaryEnvironment : public ::testing::Environment {
-public:
-    void TearDown() override {
-        std::cout << "dockerignore conformance: " << tally().passed << " passed, " << tally().failed
-                  << " failed\n";
-    }
-};
-
-[[maybe_unused]] ::testing::Environment* const kSummary =
-    ::testing::AddGlobalTestEnvironment(new SummaryEnvironment);
-
-void run_case(const std::string& name, const std::function<void()>& check) {
-    SCOPED_TRACE(name);
-    const auto* result = ::testing::UnitTest::GetInstance()->current_test_info()->result();
-    const int before = result->total_part_count();
-    bool threw = false;
-    try {
-        check();
-    } catch (const std::exception& e) {
-        threw = true;
-        ADD_FAILURE() << "unexpected exception: " << e.what();
-    }
-    bool failed = threw;
-    for (int i = before; i < result->total_part_count(); ++i) {
-        failed = failed || result->GetTestPartResult(i).failed();
-    }
-    ++(failed ? tally().failed : tally().passed);
-}
-
-class DockerignoreConformance : public ::testing::Test {
+class DockerignoreConformance : public xarch::test::CorpusTest {
 protected:
-    void SetUp() override {
-        std::string why;
-        dir_ = corpus_dir(why);
-        if (!dir_) {
-            GTEST_SKIP() << why;
-        }
-    }
+    DockerignoreConformance() : CorpusTest("dockerignore") {}
 
     json::value corpus(const char* name) const { return load(*dir_ / name); }
-
-    std::optional<fs::path> dir_;
 };
 
 TEST_F(DockerignoreConformance, EveryCorpusFileIsCovered) {

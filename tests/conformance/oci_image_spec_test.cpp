@@ -8,6 +8,7 @@
 // - chainid-cases.json: the ChainID rule.
 // Known gaps (cases about a schema detail xarch deliberately does not enforce) are listed in
 // kKnownGaps with the reason and counted apart; there are none at present.
+#include "corpus.hpp"
 #include "oci/internal.hpp"
 
 #include <xarch/descriptor.hpp>
@@ -20,12 +21,9 @@
 
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <functional>
 #include <iostream>
 #include <map>
-#include <optional>
-#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -47,29 +45,8 @@ const std::map<std::string, std::string> kKnownGaps = {};
 
 // ---- the corpus ----
 
-std::optional<fs::path> corpus_dir(std::string& why) {
-    const char* root = std::getenv("XARCH_CONFORMANCE_DIR");
-    if (root == nullptr || *root == '\0') {
-        why = "XARCH_CONFORMANCE_DIR is not set, so the conformance corpus was not found: skipping";
-        return std::nullopt;
-    }
-    fs::path dir = fs::path(root) / "oci-image-spec";
-    std::error_code ec;
-    if (!fs::is_directory(dir, ec)) {
-        why = "conformance corpus not found at " + dir.string() + ": skipping";
-        return std::nullopt;
-    }
-    return dir;
-}
-
 json::value load(const fs::path& file) {
-    std::ifstream in(file, std::ios::binary);
-    if (!in) {
-        throw std::runtime_error("cannot read " + file.string());
-    }
-    std::ostringstream text;
-    text << in.rdbuf();
-    return json::parse(text.str());
+    return json::parse(xarch::test::read_file(file));
 }
 
 std::string str(const json::object& o, std::string_view key) {
@@ -77,56 +54,28 @@ std::string str(const json::object& o, std::string_view key) {
     return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
 }
 
-// ---- tally ----
-
-struct Tally {
-    int passed = 0;
-    int failed = 0;
-    int gaps = 0;
-};
-
-Tally& tally() {
-    static Tally counts;
-    return counts;
+// Cases listed in kKnownGaps that fail, counted apart from the tally.
+int& gaps() {
+    static int count = 0;
+    return count;
 }
 
-class SummaryEnvironment : public ::testing::Environment {
-public:
-    void TearDown() override {
-        std::cout << "oci-image-spec conformance: " << tally().passed << " passed, "
-                  << tally().failed << " failed\n";
-        std::cout << "oci-image-spec conformance: " << tally().gaps << " known gaps";
-        for (const auto& [name, why] : kKnownGaps) {
-            std::cout << "\n  " << name << ": " << why;
-        }
-        std::cout << "\n";
-    }
-};
-
 [[maybe_unused]] ::testing::Environment* const kSummary =
-    ::testing::AddGlobalTestEnvironment(new SummaryEnvironment);
+    xarch::test::add_summary("oci-image-spec", [](std::ostream& out) {
+        out << "\noci-image-spec conformance: " << gaps() << " known gaps";
+        for (const auto& [name, why] : kKnownGaps) {
+            out << "\n  " << name << ": " << why;
+        }
+    });
 
 // Runs one case: it fails when `check` reports a gtest failure or throws. A case listed in
 // kKnownGaps that fails counts as a gap.
 void run_case(const std::string& name, const std::function<void()>& check) {
-    SCOPED_TRACE(name);
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    const int before = info->result()->total_part_count();
-    bool threw = false;
-    try {
-        check();
-    } catch (const std::exception& e) {
-        threw = true;
-        ADD_FAILURE() << "unexpected exception: " << e.what();
-    }
-    bool failed = threw;
-    for (int i = before; i < info->result()->total_part_count(); ++i) {
-        failed = failed || info->result()->GetTestPartResult(i).failed();
-    }
+    const bool failed = xarch::test::case_failed(name, check);
     if (failed && kKnownGaps.contains(name)) {
-        ++tally().gaps;
+        ++gaps();
     } else {
-        ++(failed ? tally().failed : tally().passed);
+        ++(failed ? xarch::test::tally().failed : xarch::test::tally().passed);
     }
 }
 
@@ -195,16 +144,9 @@ std::string rewrite_docker_types(std::string text) {
 
 // ---- the tests ----
 
-class OciImageSpecConformance : public ::testing::Test {
+class OciImageSpecConformance : public xarch::test::CorpusTest {
 protected:
-    void SetUp() override {
-        std::string why;
-        dir_ = corpus_dir(why);
-        if (!dir_) {
-            GTEST_SKIP() << why;
-        }
-    }
-    std::optional<fs::path> dir_;
+    OciImageSpecConformance() : CorpusTest("oci-image-spec") {}
 };
 
 TEST_F(OciImageSpecConformance, SchemaCases) {

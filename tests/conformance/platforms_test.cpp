@@ -2,6 +2,7 @@
 // Runs the platform corpus (shared/conformance/platforms, transcribed from containerd/platforms
 // and buildx; see its README.md) against xarch::Platform and xarch::PlatformMatcher. Cases assume
 // a linux/amd64 host, so the host-dependent functions are called with that host injected.
+#include "corpus.hpp"
 #include "platform/internal.hpp"
 #include "util/quote.hpp"
 
@@ -11,14 +12,9 @@
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <functional>
-#include <iostream>
-#include <optional>
 #include <set>
-#include <sstream>
 #include <string>
 #include <unordered_set>
 #include <vector>
@@ -29,35 +25,14 @@ namespace fs = std::filesystem;
 namespace json = boost::json;
 using xarch::Platform;
 using xarch::PlatformMatcher;
+using xarch::test::run_case;
 
 const Platform kHost("linux", "amd64");
 
 // ---- the corpus ----
 
-// The folder of the platform corpus, or nullopt with the reason to skip.
-std::optional<fs::path> corpus_dir(std::string& why) {
-    const char* root = std::getenv("XARCH_CONFORMANCE_DIR");
-    if (root == nullptr || *root == '\0') {
-        why = "XARCH_CONFORMANCE_DIR is not set, so the conformance corpus was not found: skipping";
-        return std::nullopt;
-    }
-    fs::path dir = fs::path(root) / "platforms";
-    std::error_code ec;
-    if (!fs::is_directory(dir, ec)) {
-        why = "conformance corpus not found at " + dir.string() + ": skipping";
-        return std::nullopt;
-    }
-    return dir;
-}
-
 json::value load(const fs::path& file) {
-    std::ifstream in(file, std::ios::binary);
-    if (!in) {
-        throw std::runtime_error("cannot read " + file.string());
-    }
-    std::ostringstream text;
-    text << in.rdbuf();
-    return json::parse(text.str());
+    return json::parse(xarch::test::read_file(file));
 }
 
 std::string str(const json::object& o, std::string_view key) {
@@ -99,48 +74,7 @@ std::string join(const std::vector<std::string>& items) {
     return "[" + out + "]";
 }
 
-// ---- tally: each corpus case counts once, printed at the end of the run ----
-
-struct Tally {
-    int passed = 0;
-    int failed = 0;
-};
-
-Tally& tally() {
-    static Tally counts;
-    return counts;
-}
-
-class SummaryEnvironment : public ::testing::Environment {
-public:
-    void TearDown() override {
-        std::cout << "platforms conformance: " << tally().passed << " passed, " << tally().failed
-                  << " failed\n";
-    }
-};
-
-[[maybe_unused]] ::testing::Environment* const kSummary =
-    ::testing::AddGlobalTestEnvironment(new SummaryEnvironment);
-
-// Runs one case: it fails when `check` reports a gtest failure or throws.
-void run_case(const std::string& name, const std::function<void()>& check) {
-    SCOPED_TRACE(name);
-    const int before =
-        ::testing::UnitTest::GetInstance()->current_test_info()->result()->total_part_count();
-    bool threw = false;
-    try {
-        check();
-    } catch (const std::exception& e) {
-        threw = true;
-        ADD_FAILURE() << "unexpected exception: " << e.what();
-    }
-    const auto* result = ::testing::UnitTest::GetInstance()->current_test_info()->result();
-    bool failed = threw;
-    for (int i = before; i < result->total_part_count(); ++i) {
-        failed = failed || result->GetTestPartResult(i).failed();
-    }
-    ++(failed ? tally().failed : tally().passed);
-}
+[[maybe_unused]] ::testing::Environment* const kSummary = xarch::test::add_summary("platforms");
 
 Platform parse_case(const std::string& text) {
     return xarch::platform::parse_unnormalized(text, kHost);
@@ -162,20 +96,11 @@ std::vector<std::string> sorted_all(std::vector<Platform> platforms,
     return out;
 }
 
-// Every test skips, rather than fails, when the corpus is not there (a user's checkout).
-class PlatformsConformance : public ::testing::Test {
+class PlatformsConformance : public xarch::test::CorpusTest {
 protected:
-    void SetUp() override {
-        std::string why;
-        dir_ = corpus_dir(why);
-        if (!dir_) {
-            GTEST_SKIP() << why;
-        }
-    }
+    PlatformsConformance() : CorpusTest("platforms") {}
 
     json::value corpus(const char* name) const { return load(*dir_ / name); }
-
-    std::optional<fs::path> dir_;
 };
 
 // ---- the corpus files this suite knows; a new file must get a test here ----

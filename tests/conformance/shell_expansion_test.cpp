@@ -3,6 +3,7 @@
 // wordsTest, and lex-cases.json transcribed from lex_test.go; see its README.md) against
 // xarch::dockerfile::ShellLex. Lines marked W (Windows only) run with Windows' case-insensitive
 // variable names; lines marked U run as they are, this being Unix.
+#include "corpus.hpp"
 #include "dockerfile/shell_lexer.hpp"
 
 #include <xarch/error.hpp>
@@ -10,12 +11,7 @@
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <functional>
-#include <iostream>
-#include <optional>
 #include <set>
 #include <sstream>
 #include <string>
@@ -27,31 +23,8 @@ namespace fs = std::filesystem;
 namespace json = boost::json;
 using xarch::dockerfile::EnvList;
 using xarch::dockerfile::ShellLex;
-
-std::optional<fs::path> corpus_dir(std::string& why) {
-    const char* root = std::getenv("XARCH_CONFORMANCE_DIR");
-    if (root == nullptr || *root == '\0') {
-        why = "XARCH_CONFORMANCE_DIR is not set, so the conformance corpus was not found: skipping";
-        return std::nullopt;
-    }
-    fs::path dir = fs::path(root) / "shell-expansion";
-    std::error_code ec;
-    if (!fs::is_directory(dir, ec)) {
-        why = "conformance corpus not found at " + dir.string() + ": skipping";
-        return std::nullopt;
-    }
-    return dir;
-}
-
-std::string read_file(const fs::path& file) {
-    std::ifstream in(file, std::ios::binary);
-    if (!in) {
-        throw std::runtime_error("cannot read " + file.string());
-    }
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
+using xarch::test::read_file;
+using xarch::test::run_case;
 
 std::vector<std::string> lines_of(const std::string& text) {
     std::vector<std::string> out;
@@ -110,64 +83,12 @@ EnvList env_from_array(const json::value& v) {
     return EnvList(entries);
 }
 
-// ---- tally: each corpus case counts once, printed at the end of the run ----
-
-struct Tally {
-    int passed = 0;
-    int failed = 0;
-    int skipped = 0;
-};
-
-Tally& tally() {
-    static Tally counts;
-    return counts;
-}
-
-class SummaryEnvironment : public ::testing::Environment {
-public:
-    void TearDown() override {
-        std::cout << "shell-expansion conformance: " << tally().passed << " passed, "
-                  << tally().failed << " failed";
-        if (tally().skipped > 0) {
-            std::cout << ", " << tally().skipped << " skipped";
-        }
-        std::cout << "\n";
-    }
-};
-
 [[maybe_unused]] ::testing::Environment* const kSummary =
-    ::testing::AddGlobalTestEnvironment(new SummaryEnvironment);
+    xarch::test::add_summary("shell-expansion");
 
-// Runs one case: it fails when `check` reports a gtest failure or throws.
-void run_case(const std::string& name, const std::function<void()>& check) {
-    SCOPED_TRACE(name);
-    const auto* result = ::testing::UnitTest::GetInstance()->current_test_info()->result();
-    const int before = result->total_part_count();
-    bool threw = false;
-    try {
-        check();
-    } catch (const std::exception& e) {
-        threw = true;
-        ADD_FAILURE() << "unexpected exception: " << e.what();
-    }
-    bool failed = threw;
-    for (int i = before; i < result->total_part_count(); ++i) {
-        failed = failed || result->GetTestPartResult(i).failed();
-    }
-    ++(failed ? tally().failed : tally().passed);
-}
-
-class ShellExpansionConformance : public ::testing::Test {
+class ShellExpansionConformance : public xarch::test::CorpusTest {
 protected:
-    void SetUp() override {
-        std::string why;
-        dir_ = corpus_dir(why);
-        if (!dir_) {
-            GTEST_SKIP() << why;
-        }
-    }
-
-    std::optional<fs::path> dir_;
+    ShellExpansionConformance() : CorpusTest("shell-expansion") {}
 };
 
 TEST_F(ShellExpansionConformance, EveryCorpusFileIsCovered) {

@@ -2,10 +2,10 @@
 // The parser's building blocks: Go-compatible text primitives (UTF-8 decoding, %q quoting, case
 // and space classes), the JSON exec form, the heredoc word lexer, and the directive parser.
 #include "dockerfile/directives.hpp"
-#include "dockerfile/go_text.hpp"
 #include "dockerfile/heredoc.hpp"
 #include "dockerfile/json_array.hpp"
 #include "dockerfile/line_parsers.hpp"
+#include "util/go_text.hpp"
 
 #include <xarch/error.hpp>
 
@@ -17,7 +17,7 @@
 namespace {
 
 namespace df = xarch::dockerfile;
-namespace go = xarch::dockerfile::go;
+namespace go = xarch::util::go;
 using Words = std::vector<std::string>;
 
 // ---- go_text ----

@@ -3,6 +3,7 @@
 // checks of the content-descriptor schema, malformed input, and the media type helpers.
 #include "oci/formats.hpp"
 #include "oci_test_util.hpp"
+#include "util/base64.hpp"
 
 #include <xarch/descriptor.hpp>
 #include <xarch/error.hpp>
@@ -104,13 +105,13 @@ TEST(DescriptorTest, EmbeddedDataIsBase64AndChecked) {
 TEST(DescriptorTest, Base64MatchesRfc4648) {
     for (const auto& [plain, encoded] : std::vector<std::pair<std::string, std::string>>{
              {"", ""}, {"f", "Zg=="}, {"fo", "Zm8="}, {"foo", "Zm9v"}, {"foobar", "Zm9vYmFy"}}) {
-        EXPECT_EQ(xarch::oci::base64_encode(plain), encoded);
-        EXPECT_EQ(xarch::oci::base64_decode(encoded), plain);
+        EXPECT_EQ(xarch::util::base64_encode(plain), encoded);
+        EXPECT_EQ(xarch::util::base64_decode(encoded), plain);
     }
     const std::string binary = xarch::test::random_bytes(1000, 3);
-    EXPECT_EQ(xarch::oci::base64_decode(xarch::oci::base64_encode(binary)), binary);
+    EXPECT_EQ(xarch::util::base64_decode(xarch::util::base64_encode(binary)), binary);
     for (const char* bad : {"Zg", "Zg=", "Z===", "Zm9v!", "=Zm9", "Zg==Zg=="}) {
-        EXPECT_FALSE(xarch::oci::base64_decode(bad)) << bad;
+        EXPECT_FALSE(xarch::util::base64_decode(bad)) << bad;
     }
 }
 

@@ -5,6 +5,8 @@
 // credsStore over auths, and that no secret ever reaches a message.
 #include "registry/credentials.hpp"
 
+#include "util/base64.hpp"
+
 #include <xarch/credentials.hpp>
 #include <xarch/error.hpp>
 
@@ -608,7 +610,7 @@ TEST(DockerConfigKeys, ConvertToHostname) {
 }
 
 TEST(DockerConfigKeys, DecodeBase64LikeGo) {
-    using xarch::registry::decode_base64;
+    constexpr auto* decode_base64 = &xarch::util::base64_decode;
     EXPECT_EQ(decode_base64(kAliceAuth), "alice:" + std::string(kAlicePassword));
     EXPECT_EQ(decode_base64(""), "");
     EXPECT_EQ(decode_base64("YQ=="), "a");

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
-// A file descriptor closed on scope exit, for the emulation module's system calls.
+// A POSIX file descriptor closed on scope exit.
 #pragma once
 
 #include <unistd.h>
 
+#include <cerrno>
 #include <utility>
 
-namespace xarch::emulation {
+namespace xarch::util {
 
 class UniqueFd {
 public:
@@ -31,9 +32,15 @@ public:
         }
         fd_ = fd;
     }
+    /// Closes now and returns 0 or the errno of a failed close(), for callers that must report
+    /// it: a failed close can mean lost data (NFS).
+    [[nodiscard]] int close() noexcept {
+        const int fd = std::exchange(fd_, -1);
+        return fd >= 0 && ::close(fd) != 0 ? errno : 0;
+    }
 
 private:
     int fd_ = -1;
 };
 
-}  // namespace xarch::emulation
+}  // namespace xarch::util

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // Text primitives that behave exactly as Go's unicode/utf8, unicode, strings and strconv do.
-// BuildKit's parser is written against them, and its results (and the AST dump, which is Go's
-// %q quoting) depend on their details: invalid UTF-8 decodes to U+FFFD one byte at a time,
-// unicode.IsSpace includes U+0085 and U+00A0, strings.ToLower maps non-ASCII letters, and
-// strconv.Quote leaves printable non-ASCII characters alone.
+// BuildKit's parser and shell lexer (lib/dockerfile) and moby/patternmatcher (lib/context) are
+// written against them, and their results (and the AST dump, which is Go's %q quoting) depend on
+// their details: invalid UTF-8 decodes to U+FFFD one byte at a time, unicode.IsSpace includes
+// U+0085 and U+00A0, strings.ToLower maps non-ASCII letters, and strconv.Quote leaves printable
+// non-ASCII characters alone.
 #pragma once
 
 #include <cstddef>
@@ -12,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-namespace xarch::dockerfile::go {
+namespace xarch::util::go {
 
 inline constexpr char32_t kRuneError = 0xFFFD;
 inline constexpr char32_t kMaxRune = 0x10FFFF;
@@ -60,6 +61,50 @@ void append_quoted(std::string& out, std::string_view s);
 // fmt's %q of a []string: ["a" "b"].
 std::string quote_list(const std::vector<std::string>& items);
 
+// text/scanner's EOF (-1); no rune has this value.
+inline constexpr char32_t kEof = 0xFFFFFFFFU;
+
+// text/scanner's Peek and Next over a string: runes decoded as Go does, a byte-order mark at the
+// very start skipped, kEof at the end.
+class RuneScanner {
+public:
+    explicit RuneScanner(std::string_view src) : src_(src) {}
+
+    char32_t peek() {
+        if (!started_) {
+            started_ = true;
+            ch_ = read();
+            if (ch_ == 0xFEFF) {
+                ch_ = read();
+            }
+        }
+        return ch_;
+    }
+
+    char32_t next() {
+        const char32_t ch = peek();
+        if (ch != kEof) {
+            ch_ = read();
+        }
+        return ch;
+    }
+
+private:
+    char32_t read() {
+        if (pos_ >= src_.size()) {
+            return kEof;
+        }
+        const DecodedRune d = decode_rune(src_.substr(pos_));
+        pos_ += d.width;
+        return d.rune;
+    }
+
+    std::string_view src_;
+    std::size_t pos_ = 0;
+    char32_t ch_ = kEof;
+    bool started_ = false;
+};
+
 namespace tables {
 struct Range {
     char32_t lo;
@@ -77,4 +122,4 @@ extern const std::span<const CasePair> kLowerPairs;
 extern const std::span<const CasePair> kUpperPairs;
 }  // namespace tables
 
-}  // namespace xarch::dockerfile::go
+}  // namespace xarch::util::go

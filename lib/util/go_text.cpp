@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "go_text.hpp"
+#include "util/go_text.hpp"
 
 #include <algorithm>
 
-namespace xarch::dockerfile::go {
+namespace xarch::util::go {
 
 namespace {
 
@@ -327,4 +327,4 @@ std::string quote_list(const std::vector<std::string>& items) {
     return out;
 }
 
-}  // namespace xarch::dockerfile::go
+}  // namespace xarch::util::go

@@ -1,0 +1,514 @@
+// SPDX-License-Identifier: Apache-2.0
+// xarch::Registry against the shared test registries (tests/integration/registry): the seeded
+// busybox index on the plain, TLS + Basic and token registries, push/pull/copy/create_index,
+// uploads (monolithic, chunked, mount), tags, delete, and faults through the proxy; skopeo reads
+// what xarch pushed, as the independent client. Skips when the registries are not there.
+#include "integration/registry/registry_env.hpp"
+
+#include <xarch/error.hpp>
+#include <xarch/registry.hpp>
+
+#include <boost/json.hpp>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+namespace fs = std::filesystem;
+using xarch::Descriptor;
+using xarch::Digest;
+using xarch::Error;
+using xarch::ErrorCode;
+using xarch::OciLayout;
+using xarch::Platform;
+using xarch::Reference;
+using xarch::Registry;
+using xarch::RegistryOptions;
+using xarch::test::RegistryEnv;
+using xarch::test::ScopedFault;
+
+// A repository name of this test's own: the registries are shared by tests running at once.
+std::string repo_name(std::string_view what) {
+    const auto* info = testing::UnitTest::GetInstance()->current_test_info();
+    std::string name = "registry-it/";
+    for (char c : std::string(info->name()) + "-" + std::string(what)) {
+        name += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+    }
+    return name + "-" + std::to_string(::getpid());
+}
+
+std::string random_bytes(std::size_t size) {
+    std::mt19937_64 generator{std::random_device{}()};
+    std::string out(size, '\0');
+    for (char& c : out) {
+        c = static_cast<char>(generator());
+    }
+    return out;
+}
+
+// Anonymous, so that the developer's ~/.docker/config.json cannot change the outcome.
+RegistryOptions plain_options() {
+    RegistryOptions options;
+    options.credentials = nullptr;
+    options.retry_attempts = 4;
+    return options;
+}
+
+// The proxy's log entries (method, path, status) for paths containing `needle`.
+std::vector<std::pair<std::string, std::string>> proxy_requests(const RegistryEnv& env,
+                                                                std::string_view needle) {
+    std::vector<std::pair<std::string, std::string>> out;
+    const auto log = boost::json::parse(xarch::test::proxy_log(env));
+    for (const auto& entry : log.as_array()) {
+        const auto& object = entry.as_object();
+        std::string path(object.at("path").as_string());
+        if (path.find(needle) != std::string::npos) {
+            out.emplace_back(std::string(object.at("method").as_string()), path);
+        }
+    }
+    return out;
+}
+
+// A fresh folder under the test temp dir, named after the test.
+fs::path temp_dir(std::string_view what) {
+    std::string name = repo_name(what);
+    std::replace(name.begin(), name.end(), '/', '-');
+    const fs::path dir = fs::path(::testing::TempDir()) / name;
+    fs::remove_all(dir);
+    return dir;
+}
+
+std::string run(const std::string& command) {
+    std::string output_file =
+        ::testing::TempDir() + "/registry_test_cmd_" + std::to_string(::getpid()) + ".out";
+    const int status = std::system((command + " > " + output_file + " 2>&1").c_str());
+    std::ifstream in(output_file, std::ios::binary);
+    std::stringstream out;
+    out << in.rdbuf();
+    fs::remove(output_file);
+    EXPECT_EQ(status, 0) << command << "\n" << out.str();
+    return out.str();
+}
+
+class RegistryTest : public testing::Test {
+protected:
+    void SetUp() override {
+        std::string why;
+        auto env = xarch::test::load_registry_env(&why);
+        if (!env) {
+            GTEST_SKIP() << why;
+        }
+        env_ = std::move(*env);
+    }
+
+    Reference busybox(const std::string& registry) const {
+        return Reference::parse(registry + "/" + env_.busybox_repo + ":" + env_.busybox_tag);
+    }
+    Reference on(const std::string& registry, std::string_view what) const {
+        return Reference::parse(registry + "/" + repo_name(what) + ":latest");
+    }
+    OciLayout seeded_layout() const { return OciLayout::open(env_.busybox_oci); }
+    Descriptor seeded_root() const {
+        auto root = seeded_layout().resolve(env_.get("XARCH_TEST_BUSYBOX_OCI_TAG"));
+        EXPECT_TRUE(root.has_value());
+        return *root;
+    }
+
+    RegistryEnv env_;
+};
+
+TEST_F(RegistryTest, ResolvesAndFetchesTheSeededIndexOnThePlainRegistry) {
+    Registry registry(plain_options());
+    const auto ref = busybox(env_.plain);
+    const auto resolved = registry.resolve(ref);
+    EXPECT_EQ(resolved.digest.to_string(), env_.busybox_index_digest);
+    EXPECT_EQ(resolved.media_type, xarch::media_type::kOciIndex);
+    EXPECT_EQ(std::to_string(resolved.size), env_.get("XARCH_TEST_BUSYBOX_INDEX_SIZE"));
+
+    const auto raw = registry.fetch_manifest(ref);
+    EXPECT_EQ(raw.digest.to_string(), env_.busybox_index_digest);
+    EXPECT_EQ(raw.bytes, seeded_layout().read_blob(raw.digest));
+    // By digest too, verified against the reference's digest.
+    const auto pinned = registry.fetch_manifest(ref.with_digest(env_.busybox_index_digest));
+    EXPECT_EQ(pinned, raw);
+}
+
+TEST_F(RegistryTest, ResolvesOnTheTlsRegistryWithBasicAuth) {
+    RegistryOptions options = plain_options();
+    options.ca_bundle = env_.tls_ca;
+    options.credentials = [this](std::string_view) -> std::optional<xarch::Credentials> {
+        return xarch::Credentials{env_.user, env_.password, {}, {}};
+    };
+    Registry registry(options);
+    EXPECT_EQ(registry.resolve(busybox(env_.tls)).digest.to_string(), env_.busybox_index_digest);
+    EXPECT_EQ(registry.fetch_manifest(busybox(env_.tls)).digest.to_string(),
+              env_.busybox_index_digest);
+
+    // Without credentials the registry refuses.
+    try {
+        RegistryOptions o = plain_options();
+        o.ca_bundle = env_.tls_ca;
+        Registry(o).resolve(busybox(env_.tls));
+        FAIL() << "anonymous access to the TLS registry succeeded";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.code(), ErrorCode::kAuthentication) << e.what();
+    }
+}
+
+TEST_F(RegistryTest, ResolvesOnTheTokenRegistry) {
+    RegistryOptions options = plain_options();
+    options.credentials = [this](std::string_view) -> std::optional<xarch::Credentials> {
+        return xarch::Credentials{env_.user, env_.password, {}, {}};
+    };
+    Registry registry(options);
+    EXPECT_EQ(registry.resolve(busybox(env_.token)).digest.to_string(), env_.busybox_index_digest);
+    const auto raw = registry.fetch_manifest(busybox(env_.token));
+    EXPECT_EQ(raw.digest.to_string(), env_.busybox_index_digest);
+    // Anonymous pull of the public copy.
+    Registry anonymous(plain_options());
+    EXPECT_EQ(anonymous.resolve(Reference::parse(env_.token + "/public/busybox:latest"))
+                  .digest.to_string(),
+              env_.busybox_index_digest);
+}
+
+TEST_F(RegistryTest, ResolvesAPlatformAndNamesThePlatformsWhenOneIsMissing) {
+    Registry registry(plain_options());
+    const auto ref = busybox(env_.plain);
+    const auto arm64 = registry.resolve_platform(ref, Platform::parse("linux/arm64"));
+    EXPECT_EQ(arm64.digest.to_string(), env_.busybox_manifest("linux/arm64"));
+    try {
+        registry.resolve_platform(ref, Platform::parse("linux/s390x"));
+        FAIL() << "linux/s390x resolved";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.code(), ErrorCode::kNotFound);
+        const std::string message = e.what();
+        EXPECT_NE(message.find("linux/s390x"), std::string::npos) << message;
+        EXPECT_NE(message.find("linux/amd64"), std::string::npos) << message;
+        EXPECT_NE(message.find("linux/arm/v7"), std::string::npos) << message;
+    }
+    // A single manifest resolves to itself for its own platform only.
+    const auto single = ref.without_tag().with_digest(env_.busybox_manifest("linux/amd64"));
+    EXPECT_EQ(registry.resolve_platform(single, Platform::parse("linux/amd64")).digest.to_string(),
+              env_.busybox_manifest("linux/amd64"));
+    EXPECT_THROW(registry.resolve_platform(single, Platform::parse("linux/arm64")), Error);
+}
+
+TEST_F(RegistryTest, PushedLayoutIsReadBySkopeoByteForByte) {
+    Registry registry(plain_options());
+    const auto dst = on(env_.plain, "push");
+    const auto root = seeded_root();
+    const auto pushed = registry.push(seeded_layout(), root, dst);
+    EXPECT_EQ(pushed.digest, root.digest);
+
+    const std::string raw =
+        run("skopeo inspect --raw --tls-verify=false docker://" + dst.to_string());
+    EXPECT_EQ(raw, seeded_layout().read_blob(root.digest));
+
+    const fs::path dir = temp_dir("d");
+    run("skopeo copy --all --src-tls-verify=false docker://" + dst.to_string() +
+        " dir:" + dir.string());
+    int verified = 0;
+    for (const auto& entry : fs::directory_iterator(dir)) {
+        const std::string name = entry.path().filename().string();
+        if (name.size() != 64 || name.find_first_not_of("0123456789abcdef") != std::string::npos) {
+            continue;
+        }
+        std::ifstream in(entry.path(), std::ios::binary);
+        std::stringstream bytes;
+        bytes << in.rdbuf();
+        EXPECT_EQ(Digest::of(bytes.str()).hex(), name);
+        ++verified;
+    }
+    // Three platforms: at least a config and a layer each.
+    EXPECT_GE(verified, 6);
+    fs::remove_all(dir);
+}
+
+TEST_F(RegistryTest, RePushUploadsNothing) {
+    Registry registry(plain_options());
+    const auto dst = on(env_.fault_proxy, "repush");
+    registry.push(seeded_layout(), seeded_root(), dst);
+    const auto before = proxy_requests(env_, dst.repository()).size();
+    registry.push(seeded_layout(), seeded_root(), dst);
+    const auto all = proxy_requests(env_, dst.repository());
+    ASSERT_GE(all.size(), before);
+    int heads = 0;
+    for (std::size_t i = before; i < all.size(); ++i) {
+        const auto& [method, path] = all[i];
+        EXPECT_EQ(path.find("/blobs/uploads/"), std::string::npos) << method << " " << path;
+        heads += method == "HEAD" && path.find("/blobs/") != std::string::npos ? 1 : 0;
+    }
+    EXPECT_GT(heads, 0);
+}
+
+TEST_F(RegistryTest, PullsIntoALayoutAndCopiesAPlatformSubset) {
+    Registry registry(plain_options());
+    const fs::path dir = temp_dir("layout");
+    auto layout = OciLayout::create(dir);
+    const auto pulled = registry.pull(busybox(env_.plain), layout);
+    EXPECT_EQ(pulled.digest.to_string(), env_.busybox_index_digest);
+    ASSERT_TRUE(layout.resolve(env_.busybox_tag).has_value());
+    for (const auto& m : xarch::parse_index(layout.read_blob(pulled.digest)).manifests) {
+        const auto manifest = xarch::parse_manifest(layout.read_blob(m.digest));
+        EXPECT_TRUE(layout.has_blob(manifest.config.digest));
+        for (const auto& l : manifest.layers) {
+            EXPECT_TRUE(layout.has_blob(l.digest));
+        }
+    }
+    fs::remove_all(dir);
+
+    const auto dst = on(env_.plain, "subset");
+    xarch::CopyOptions options;
+    options.platforms = {Platform::parse("linux/arm64")};
+    const auto copied = registry.copy(busybox(env_.plain), dst, options);
+    const auto index = xarch::parse_index(registry.fetch_manifest(dst).bytes);
+    ASSERT_EQ(index.manifests.size(), 1U);
+    EXPECT_EQ(index.manifests[0].digest.to_string(), env_.busybox_manifest("linux/arm64"));
+    EXPECT_EQ(registry.resolve(dst).digest, copied.digest);
+    const auto arm64 = xarch::parse_manifest(
+        registry.fetch_manifest(dst.without_tag().with_digest(env_.busybox_manifest("linux/arm64")))
+            .bytes);
+    for (const auto& l : arm64.layers) {
+        EXPECT_TRUE(registry.blob_exists(dst, l.digest));
+    }
+    // A full copy keeps the index's digest.
+    const auto all = registry.copy(busybox(env_.plain), on(env_.plain, "all"));
+    EXPECT_EQ(all.digest.to_string(), env_.busybox_index_digest);
+}
+
+TEST_F(RegistryTest, MountsAcrossRepositories) {
+    Registry registry(plain_options());
+    const auto a = on(env_.plain, "a");
+    const auto b = on(env_.plain, "b");
+    const std::string content = random_bytes(4096);
+    const auto blob = Descriptor::of("application/octet-stream", content);
+    registry.push_blob(a, blob, content);
+    EXPECT_TRUE(registry.blob_exists(a, blob.digest));
+    EXPECT_FALSE(registry.blob_exists(b, blob.digest));
+    EXPECT_TRUE(registry.mount_blob(b, blob.digest, a));
+    EXPECT_TRUE(registry.blob_exists(b, blob.digest));
+    EXPECT_EQ(registry.fetch_blob(b, blob), content);
+    // A repository without the blob: 202, no mount (the registry opened an upload instead).
+    EXPECT_FALSE(registry.mount_blob(on(env_.plain, "c"), blob.digest, on(env_.plain, "none")));
+
+    // copy() on one registry mounts every blob rather than uploading it.
+    const auto src = on(env_.fault_proxy, "src");
+    const auto dst = on(env_.fault_proxy, "dst");
+    registry.copy(busybox(env_.plain), Reference::parse(env_.plain + "/" + src.repository()));
+    registry.copy(src, dst);
+    int mounts = 0;
+    for (const auto& [method, path] : proxy_requests(env_, dst.repository() + "/blobs/uploads")) {
+        EXPECT_NE(path.find("mount="), std::string::npos) << method << " " << path;
+        mounts += method == "POST" ? 1 : 0;
+    }
+    EXPECT_GE(mounts, 6);
+
+    // On the token registry a mount asks for two scopes.
+    RegistryOptions options = plain_options();
+    options.credentials = [this](std::string_view) -> std::optional<xarch::Credentials> {
+        return xarch::Credentials{env_.user, env_.password, {}, {}};
+    };
+    Registry token(options);
+    const auto ta = on(env_.token, "a");
+    const auto tb = on(env_.token, "b");
+    token.push_blob(ta, blob, content);
+    EXPECT_TRUE(token.mount_blob(tb, blob.digest, ta));
+    EXPECT_TRUE(token.blob_exists(tb, blob.digest));
+}
+
+TEST_F(RegistryTest, UploadsALargeBlobInChunks) {
+    RegistryOptions options = plain_options();
+    options.chunk_threshold = std::int64_t{4} * 1024 * 1024;
+    options.chunk_size = std::int64_t{4} * 1024 * 1024;
+    std::atomic<std::uint64_t> reported{0};
+    options.progress = [&](const xarch::TransferProgress& p) {
+        reported = p.done;
+        return true;
+    };
+    Registry registry(options);
+    const auto repo = on(env_.fault_proxy, "chunked");
+    const std::string content = random_bytes(9 * 1024 * 1024 + 17);
+    const auto blob = Descriptor::of("application/octet-stream", content);
+    registry.push_blob(repo, blob, content);
+    EXPECT_EQ(reported.load(), content.size());
+    int patches = 0;
+    for (const auto& [method, path] : proxy_requests(env_, repo.repository())) {
+        patches += method == "PATCH" ? 1 : 0;
+    }
+    EXPECT_EQ(patches, 3);
+    EXPECT_EQ(registry.fetch_blob(repo, blob), content);
+
+    // Copying it to another registry goes by ranges, also in chunks.
+    const auto copy_dst = on(env_.token, "chunked");
+    RegistryOptions token_options = options;
+    token_options.credentials = [this](std::string_view) -> std::optional<xarch::Credentials> {
+        return xarch::Credentials{env_.user, env_.password, {}, {}};
+    };
+    Registry both(token_options);
+    xarch::Manifest manifest;
+    manifest.config = Descriptor::of(std::string(xarch::media_type::kOciEmpty), "{}");
+    manifest.layers = {blob};
+    manifest.layers[0].media_type = std::string(xarch::media_type::kOciLayer);
+    both.push_blob(repo, manifest.config, "{}");
+    both.push_manifest(repo, manifest.to_raw());
+    both.copy(repo, copy_dst);
+    EXPECT_EQ(both.fetch_blob(copy_dst, blob), content);
+}
+
+TEST_F(RegistryTest, ListsTagsPageByPageAndDeletes) {
+    Registry registry(plain_options());
+    const auto repo = on(env_.fault_proxy, "tags");
+    xarch::Manifest manifest;
+    manifest.config = Descriptor::of(std::string(xarch::media_type::kOciEmpty), "{}");
+    registry.push_blob(repo, manifest.config, "{}");
+    const auto raw = manifest.to_raw();
+    const std::vector<std::string> tags = {"a", "b", "c", "d", "e"};
+    for (const auto& tag : tags) {
+        registry.push_manifest(repo.with_tag(tag), raw);
+    }
+    // distribution 2.8 ignores `n` for tags (and lists them unordered), so the pages come
+    // from the proxy, each pointing at the next with a Link header as the spec describes.
+    auto tags_page = [&](std::string_view query, std::vector<std::string> page,
+                         std::string_view next) {
+        const std::string path = "/v2/" + repo.repository() + "/tags/list";
+        boost::json::object rule{{"kind", "status"},
+                                 {"status", 200},
+                                 {"path", "^" + path + "\\?" + std::string(query) + "$"},
+                                 {"count", 1}};
+        boost::json::object headers{{"Content-Type", "application/json"}};
+        if (!next.empty()) {
+            headers["Link"] = "<" + path + "?" + std::string(next) + ">; rel=\"next\"";
+        }
+        rule["headers"] = headers;
+        boost::json::array list;
+        for (const auto& t : page) {
+            list.emplace_back(t);
+        }
+        rule["body"] = boost::json::serialize(
+            boost::json::object{{"name", repo.repository()}, {"tags", list}});
+        return std::make_unique<ScopedFault>(env_, boost::json::serialize(rule));
+    };
+    auto first = tags_page("n=2", {"a", "b"}, "last=b&n=2");
+    auto second = tags_page("last=b&n=2", {"c", "d"}, "last=d&n=2");
+    auto third = tags_page("last=d&n=2", {"e"}, "");
+    EXPECT_EQ(registry.list_tags(repo, 2), tags);
+    int pages = 0;
+    for (const auto& [method, path] : proxy_requests(env_, repo.repository() + "/tags/list")) {
+        pages += method == "GET" ? 1 : 0;
+    }
+    EXPECT_EQ(pages, 3);
+    // The real registry's own answer has them all.
+    auto all_tags = registry.list_tags(repo);
+    std::sort(all_tags.begin(), all_tags.end());
+    EXPECT_EQ(all_tags, tags);
+
+    // The catalog does paginate on distribution 2.8.
+    const auto catalog = registry.catalog(env_.fault_proxy, 2);
+    EXPECT_NE(std::find(catalog.begin(), catalog.end(), repo.repository()), catalog.end());
+    EXPECT_GE(proxy_requests(env_, "/v2/_catalog").size(), 2U);
+
+    EXPECT_TRUE(registry.referrers(repo, raw.digest).manifests.empty());
+
+    registry.delete_manifest(repo.with_tag("a"));
+    try {
+        registry.fetch_manifest(repo.with_tag("a"));
+        FAIL() << "the deleted manifest is still served";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.code(), ErrorCode::kNotFound) << e.what();
+    }
+}
+
+TEST_F(RegistryTest, CorruptBlobIsRejectedAndNotStored) {
+    Registry registry(plain_options());
+    const auto name = repo_name("corrupt");
+    registry.copy(busybox(env_.plain), Reference::parse(env_.plain + "/" + name + ":latest"));
+    ScopedFault fault(env_,
+                      R"({"kind":"corrupt-body","path":"^/v2/)" + name + R"(/blobs/","count":-1})");
+    const fs::path dir = temp_dir("layout");
+    auto layout = OciLayout::create(dir);
+    try {
+        registry.pull(Reference::parse(env_.fault_proxy + "/" + name + ":latest"), layout);
+        FAIL() << "a corrupted blob was accepted";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.code(), ErrorCode::kDigestMismatch) << e.what();
+    }
+    for (const auto& m :
+         xarch::parse_index(registry.fetch_manifest(busybox(env_.plain)).bytes).manifests) {
+        const auto manifest = xarch::parse_manifest(
+            registry
+                .fetch_manifest(busybox(env_.plain).without_tag().with_digest(m.digest.to_string()))
+                .bytes);
+        EXPECT_FALSE(layout.has_blob(manifest.config.digest));
+        for (const auto& l : manifest.layers) {
+            EXPECT_FALSE(layout.has_blob(l.digest));
+        }
+    }
+    EXPECT_TRUE(layout.index().manifests.empty());
+    fs::remove_all(dir);
+}
+
+TEST_F(RegistryTest, RetriesServerErrors) {
+    Registry registry(plain_options());
+    const auto name = repo_name("retry");
+    const auto dst = Reference::parse(env_.fault_proxy + "/" + name + ":latest");
+    registry.copy(busybox(env_.plain), Reference::parse(env_.plain + "/" + name + ":latest"));
+    ScopedFault fault(env_,
+                      R"({"kind":"status500","path":"^/v2/)" + name + R"(/manifests/","count":2})");
+    EXPECT_EQ(registry.resolve(dst).digest.to_string(), env_.busybox_index_digest);
+    // Two 500s, then the answer: every attempt went through the proxy.
+    EXPECT_GE(proxy_requests(env_, name + "/manifests/").size(), 3U);
+}
+
+TEST_F(RegistryTest, CreatesAnIndexFromManifestsAndInspectsIt) {
+    Registry registry(plain_options());
+    const auto base = busybox(env_.plain).without_tag();
+    const auto dst = on(env_.plain, "created");
+    const auto created =
+        registry.create_index(dst,
+                              {base.with_digest(env_.busybox_manifest("linux/amd64")),
+                               base.with_digest(env_.busybox_manifest("linux/arm64"))},
+                              {{"org.opencontainers.image.description", "two"}});
+    const auto inspected = registry.inspect(dst);
+    EXPECT_EQ(inspected.descriptor.digest, created.digest);
+    ASSERT_TRUE(inspected.index.has_value());
+    ASSERT_EQ(inspected.index->manifests.size(), 2U);
+    EXPECT_EQ(inspected.index->manifests[1].platform->to_string(), "linux/arm64");
+    EXPECT_EQ(inspected.index->annotations.at("org.opencontainers.image.description"), "two");
+
+    // An index source is flattened.
+    const auto flat = on(env_.plain, "flat");
+    registry.create_index(flat, {busybox(env_.plain)});
+    EXPECT_EQ(registry.inspect(flat).index->manifests.size(), 3U);
+
+    const auto single = registry.inspect(base.with_digest(env_.busybox_manifest("linux/arm64")));
+    ASSERT_TRUE(single.config.has_value());
+    EXPECT_EQ(single.config->architecture, "arm64");
+}
+
+TEST_F(RegistryTest, ProgressCallbackCancels) {
+    RegistryOptions options = plain_options();
+    options.progress = [](const xarch::TransferProgress&) { return false; };
+    Registry registry(options);
+    const fs::path dir = temp_dir("layout");
+    auto layout = OciLayout::create(dir);
+    try {
+        registry.pull(busybox(env_.plain), layout);
+        FAIL() << "not cancelled";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.code(), ErrorCode::kCancelled) << e.what();
+    }
+    fs::remove_all(dir);
+}
+
+}  // namespace
