@@ -79,6 +79,8 @@ public:
     friend bool operator==(const Reference&, const Reference&) = default;
 
 private:
+    std::string identifier_suffix() const;
+
     std::string registry_;
     std::string repository_;
     std::string tag_;

@@ -439,16 +439,7 @@ std::string Reference::name() const {
 }
 
 std::string Reference::to_string() const {
-    std::string out = name();
-    if (!tag_.empty()) {
-        out += ':';
-        out += tag_;
-    }
-    if (!digest_.empty()) {
-        out += '@';
-        out += digest_;
-    }
-    return out;
+    return name() + identifier_suffix();
 }
 
 std::string Reference::familiar_name() const {
@@ -473,7 +464,12 @@ std::string Reference::familiar_name() const {
 }
 
 std::string Reference::familiar() const {
-    std::string out = familiar_name();
+    return familiar_name() + identifier_suffix();
+}
+
+// ":tag", "@digest" or both, as they follow the name in either form.
+std::string Reference::identifier_suffix() const {
+    std::string out;
     if (!tag_.empty()) {
         out += ':';
         out += tag_;
