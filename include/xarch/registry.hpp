@@ -103,7 +103,9 @@ public:
     /// has), or the reference itself when it is a manifest whose config has that platform.
     Descriptor resolve_platform(const Reference& ref, const Platform& platform);
     /// Stores `content` under the reference's tag, or its digest (which must be content's).
-    /// Verifies the digest the registry reports.
+    /// Verifies the digest the registry reports. A manifest with a `subject` that the registry
+    /// does not acknowledge (no OCI-Subject header) is also added to the subject's referrers
+    /// tag index (`<alg>-<hex>`), as the OCI distribution spec asks of clients.
     Descriptor push_manifest(const Reference& ref, const RawContent& content);
     /// Deletes the manifest (resolving a tag to its digest first, since registries delete by
     /// digest).
@@ -131,22 +133,31 @@ public:
     std::vector<std::string> list_tags(const Reference& repository, std::size_t page_size = 0);
     /// Every repository of the registry ("localhost:5000"), following Link pagination.
     std::vector<std::string> catalog(std::string_view registry, std::size_t page_size = 0);
-    /// The referrers of a manifest; an empty index when the registry has no referrers API.
+    /// The referrers of a manifest: the referrers API, or where the registry has none (404)
+    /// the index tagged `<alg>-<hex>` by the OCI referrers tag schema; an empty index when
+    /// neither lists any.
     ImageIndex referrers(const Reference& repository, const Digest& digest);
+    /// Only the referrers whose artifactType is `artifact_type` ("" for all).
+    ImageIndex referrers(const Reference& repository,
+                         const Digest& digest,
+                         std::string_view artifact_type);
 
     // ---- high level ----
 
     /// Pushes `root` (an index or manifest in `layout`) and everything it reaches to `dst`:
-    /// blobs in parallel (layers, then config, then manifest; child manifests before the index),
-    /// blobs present already skipped. Returns the root's descriptor.
+    /// the blobs of every platform in parallel, streamed from their files, then the manifests
+    /// (child manifests before the index). What the registry has is skipped after one HEAD
+    /// (blobs and child manifests by digest; the root by dst's tag), so a re-push uploads and
+    /// writes nothing. Returns the root's descriptor.
     Descriptor push(const OciLayout& layout, const Descriptor& root, const Reference& dst);
     /// Stores `ref` and what it reaches in `layout` and adds the root to index.json (named by
     /// the tag). With platforms, only those manifests of an index, under a new index.
     Descriptor pull(const Reference& ref,
                     OciLayout& layout,
                     const std::vector<Platform>& platforms = {});
-    /// Registry to registry, streamed in memory bounded by chunk_size; blobs present skipped,
-    /// mounted when both are on the same registry. Returns the destination root's descriptor.
+    /// Registry to registry, streamed in memory bounded by chunk_size; blobs and manifests
+    /// present skipped as push() does, blobs mounted when both are on the same registry.
+    /// Returns the destination root's descriptor.
     Descriptor copy(const Reference& src, const Reference& dst, const CopyOptions& options = {});
     /// A new index of the sources' manifests (an index source contributes all its manifests),
     /// with `annotations`, pushed by dst's tag; sources from other repositories are copied into

@@ -122,6 +122,9 @@ void validate_header(std::string_view name, std::string_view value) {
 namespace {
 
 constexpr std::string_view kShutdownMessage = "the HTTP client is shutting down";
+// Request bodies over kLargeUpload are read and sent kUploadBufferSize at a time.
+constexpr std::uint64_t kLargeUpload = 256 * 1024;
+constexpr std::size_t kUploadBufferSize = 1024 * 1024;
 
 struct CurlSlist {
     curl_slist* list = nullptr;
@@ -467,6 +470,11 @@ void prepare(Transfer& t, const HttpClientOptions& options, const std::string& u
         // No "Expect: 100-continue": it costs a round trip per upload, and the transport has
         // authenticated before it sends a large body.
         t.header_list.append("Expect:");
+        if (!t.upload_size || *t.upload_size > kLargeUpload) {
+            // A blob goes in fewer, larger reads and sends than with curl's 64 KiB buffer; the
+            // memory is per running transfer, whatever the blob's size.
+            setopt(easy, CURLOPT_UPLOAD_BUFFERSIZE, static_cast<long>(kUploadBufferSize));
+        }
     } else {
         setopt(easy, CURLOPT_CUSTOMREQUEST, r.method.c_str());
     }
@@ -807,10 +815,12 @@ HttpResponse HttpClient::send(const HttpRequest& request) {
                             t.response.status, {}, false);
     }
     if (t.short_upload || t.long_upload) {
-        throw Error(ErrorCode::kInternal, where + ": the request body source gave " +
-                                              (t.short_upload ? "fewer" : "more") +
-                                              " bytes than its declared size " +
-                                              std::to_string(t.upload_size.value_or(0)));
+        // The caller's data does not match the size it declared (a blob reader that gave
+        // more or fewer bytes than its descriptor's size): content, not xarch, is wrong.
+        throw Error(ErrorCode::kDigestMismatch, where + ": the request body source gave " +
+                                                    (t.short_upload ? "fewer" : "more") +
+                                                    " bytes than its declared size " +
+                                                    std::to_string(t.upload_size.value_or(0)));
     }
     if (t.result == CURLE_WRITE_ERROR && t.response.body_truncated) {
         // We stopped reading an oversized error body on purpose; the answer is complete enough.

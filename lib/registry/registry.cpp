@@ -2,6 +2,7 @@
 // xarch::Registry: the distribution API operations on top of the transport, and push, pull,
 // copy, create_index and inspect on top of them.
 #include "registry/operations.hpp"
+#include "registry/referrers.hpp"
 #include "registry/registry_errors.hpp"
 #include "registry/transport.hpp"
 
@@ -9,12 +10,14 @@
 #include <xarch/registry.hpp>
 
 #include <boost/json.hpp>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <cstring>
 #include <exception>
-#include <fstream>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -44,10 +47,11 @@ std::string blobs_path(const Reference& ref, const Digest& digest) {
 }
 
 // A blob body to upload, read in order; `rewind` restarts it (for retries), null when it
-// cannot.
+// cannot; `seek` moves to a byte offset, null when it cannot (then chunks are buffered).
 struct Body {
     std::function<std::size_t(char*, std::size_t)> read;
     std::function<void()> rewind;
+    std::function<void(std::uint64_t)> seek;
 };
 
 Body bytes_body(std::string_view bytes) {
@@ -58,25 +62,66 @@ Body bytes_body(std::string_view bytes) {
                     *offset += n;
                     return n;
                 },
-                [offset] { *offset = 0; }};
+                [offset] { *offset = 0; },
+                [bytes, offset](std::uint64_t to) {
+                    *offset = static_cast<std::size_t>(std::min<std::uint64_t>(to, bytes.size()));
+                }};
 }
 
+// A blob file read with pread straight into the HTTP client's upload buffer (no stream buffer
+// and no copy of the blob in memory), the kernel told that reading is sequential so that it
+// reads ahead while the bytes before are on the wire.
 Body file_body(const std::filesystem::path& path) {
-    auto file = std::make_shared<std::ifstream>(path, std::ios::binary);
-    if (!*file) {
-        throw Error(ErrorCode::kIo, "cannot open blob " + path.string());
+    struct File {
+        int fd = -1;
+        std::uint64_t offset = 0;
+        ~File() {
+            if (fd >= 0) {
+                ::close(fd);
+            }
+        }
+    };
+    auto file = std::make_shared<File>();
+    file->fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (file->fd < 0) {
+        throw Error(ErrorCode::kIo,
+                    "cannot open blob " + path.string() + ": " + std::strerror(errno));
     }
+    ::posix_fadvise(file->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
     return Body{[file, path](char* buffer, std::size_t size) {
-                    file->read(buffer, static_cast<std::streamsize>(size));
-                    if (file->bad()) {
-                        throw Error(ErrorCode::kIo, "cannot read blob " + path.string());
+                    for (;;) {
+                        const ssize_t n =
+                            ::pread(file->fd, buffer, size, static_cast<off_t>(file->offset));
+                        if (n >= 0) {
+                            file->offset += static_cast<std::uint64_t>(n);
+                            return static_cast<std::size_t>(n);
+                        }
+                        if (errno != EINTR) {
+                            throw Error(ErrorCode::kIo, "cannot read blob " + path.string() + ": " +
+                                                            std::strerror(errno));
+                        }
                     }
-                    return static_cast<std::size_t>(file->gcount());
                 },
-                [file] {
-                    file->clear();
-                    file->seekg(0);
-                }};
+                [file] { file->offset = 0; }, [file](std::uint64_t to) { file->offset = to; }};
+}
+
+// At most `limit` bytes of `body` from where it is, restartable at `start` when the body can
+// seek: one chunk of a chunked upload, streamed rather than buffered.
+BodySource chunk_source(const Body& body, std::uint64_t start, std::uint64_t limit) {
+    auto left = std::make_shared<std::uint64_t>(limit);
+    BodySource source;
+    source.size = limit;
+    source.read = [read = body.read, left](char* buffer, std::size_t size) {
+        const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(size, *left));
+        const std::size_t n = want == 0 ? 0 : read(buffer, want);
+        *left -= n;
+        return n;
+    };
+    source.rewind = [seek = body.seek, start, limit, left] {
+        seek(start);
+        *left = limit;
+    };
+    return source;
 }
 
 // Reads up to `size` bytes (fewer only at the end).
@@ -182,12 +227,23 @@ public:
     }
 
     RawContent fetch_manifest(Op& op, const Reference& ref) {
+        return *fetch_manifest(op, ref, false);
+    }
+
+    // As fetch_manifest(); nullopt for a 404 when `missing_ok`.
+    std::optional<RawContent> fetch_manifest(Op& op, const Reference& ref, bool missing_ok) {
         auto r =
             request(op, "GET", registry::manifests_path(ref, ref.identifier()), pull_scope(ref));
         r.headers.set("Accept", std::string(registry::kManifestAccept));
         r.accept_status = {200};
+        if (missing_ok) {
+            r.accept_status.push_back(404);
+        }
         r.max_body = registry::kMaxManifestBody;
         auto response = transport(ref)->send(r);
+        if (response.status == 404) {
+            return std::nullopt;
+        }
         RawContent raw;
         raw.bytes = std::move(response.body);
         raw.media_type =
@@ -229,6 +285,29 @@ public:
                                                         : media_type::kOciManifest);
     }
 
+    // A single image copied "for platforms" must be for one of them, or the copy would quietly
+    // give the caller an image for another platform.
+    void require_single_image_platform(Op& op,
+                                       const Reference& ref,
+                                       const RawContent& raw,
+                                       const std::vector<Platform>& platforms) {
+        const auto manifest = parse_manifest(raw.bytes, raw.media_type);
+        if (!media_type::is_config(manifest.config.media_type)) {
+            return;  // an artifact: no platform to hold it to
+        }
+        const Platform has = parse_config(fetch_blob(op, ref, manifest.config)).platform();
+        if (std::any_of(platforms.begin(), platforms.end(),
+                        [&](const Platform& p) { return PlatformMatcher::only(p).match(has); })) {
+            return;
+        }
+        std::string wanted;
+        for (const auto& p : platforms) {
+            wanted += (wanted.empty() ? "" : ", ") + p.to_string();
+        }
+        throw Error(ErrorCode::kNotFound, "no manifest for " + wanted + " in " + ref.to_string() +
+                                              ": it is a single manifest for " + has.to_string());
+    }
+
     Descriptor resolve_platform(Op& op, const Reference& ref, const Platform& platform) {
         const auto raw = fetch_manifest(op, ref);
         if (media_type::is_index(raw.media_type)) {
@@ -268,7 +347,82 @@ public:
                                 registry::sanitize_for_message(*header));
             }
         }
+        // A registry with the referrers API says it indexed the subject; any other leaves the
+        // referrers tag schema's index to the client.
+        if (!response.headers.contains("OCI-Subject")) {
+            if (auto referrer = registry::referrer_of(content)) {
+                add_to_referrers_tag(op, ref, *referrer);
+            }
+        }
         return content.descriptor();
+    }
+
+    // The spec's "pushing manifests with subject" without OCI-Subject: fetch the index under
+    // the subject's referrers tag (none: start empty), add the descriptor unless it is listed,
+    // and push the index back under that tag.
+    void add_to_referrers_tag(Op& op, const Reference& repo, const registry::Referrer& referrer) {
+        // Manifests go up in parallel; two referrers of one subject must not both start from
+        // the same index and lose one of them.
+        const std::lock_guard lock(referrers_mutex_);
+        const auto tag = repo.without_digest().with_tag(registry::referrers_tag(referrer.subject));
+        ImageIndex index;
+        if (auto current = fetch_manifest(op, tag, true)) {
+            if (!media_type::is_index(current->media_type)) {
+                throw Error(ErrorCode::kRegistry,
+                            "cannot list " + referrer.descriptor.digest.to_string() +
+                                " as a referrer of " + referrer.subject.to_string() + ": " +
+                                tag.to_string() + " holds a " +
+                                registry::sanitize_for_message(current->media_type) +
+                                ", not the image index of the OCI referrers tag schema; move "
+                                "that tag away and push again");
+            }
+            index = parse_index(current->bytes, current->media_type);
+        }
+        if (registry::add_referrer(index, referrer.descriptor)) {
+            push_manifest(op, tag, index.to_raw());
+        }
+    }
+
+    // The digest `ref` (tag or digest) names in the registry, by one HEAD; nullopt when the
+    // manifest is absent or the answer does not say (the caller then pushes).
+    std::optional<Digest> manifest_digest(Op& op,
+                                          const Reference& ref,
+                                          std::vector<std::string> scopes) {
+        auto r =
+            request(op, "HEAD", registry::manifests_path(ref, ref.identifier()), std::move(scopes));
+        r.headers.set("Accept", std::string(registry::kManifestAccept));
+        r.accept_status = {200, 404};
+        const auto response = transport(ref)->send(r);
+        if (response.status != 200) {
+            return std::nullopt;
+        }
+        if (auto header = response.headers.get("Docker-Content-Digest")) {
+            try {
+                return Digest::parse(registry::trim(*header));
+            } catch (const std::exception&) {
+                // Unreadable: push, which settles it.
+            }
+        }
+        return std::nullopt;
+    }
+
+    // A child manifest by digest, unless the repository has it (one HEAD).
+    void push_manifest_if_absent(Op& op, const Reference& repo, const RawContent& manifest) {
+        const auto ref = repo.without_tag().with_digest(manifest.digest.to_string());
+        if (manifest_digest(op, ref, push_scope(repo)) != manifest.digest) {
+            push_manifest(op, ref, manifest);
+        }
+    }
+
+    // The root under dst's tag (or digest), unless a HEAD shows it there already: a re-push
+    // writes nothing, and a tag that points elsewhere is moved.
+    Descriptor push_root(Op& op, const Reference& dst, const RawContent& root) {
+        const Reference where =
+            dst.has_tag() || dst.has_digest() ? dst : dst.with_digest(root.digest.to_string());
+        if (manifest_digest(op, where, push_scope(dst)) == root.digest) {
+            return root.descriptor();
+        }
+        return push_manifest(op, where, root);
     }
 
     void delete_manifest(Op& op, const Reference& ref) {
@@ -307,7 +461,15 @@ public:
     }
 
     bool blob_exists(Op& op, const Reference& repo, const Digest& digest) {
-        auto r = request(op, "HEAD", registry::blobs_path(repo, digest), pull_scope(repo));
+        return blob_exists(op, repo, digest, pull_scope(repo));
+    }
+
+    // With the scopes of the operation it is part of, so that a push asks for one token.
+    bool blob_exists(Op& op,
+                     const Reference& repo,
+                     const Digest& digest,
+                     std::vector<std::string> scopes) {
+        auto r = request(op, "HEAD", registry::blobs_path(repo, digest), std::move(scopes));
         r.accept_status = {200, 404};
         r.follow_redirects = true;
         return transport(repo)->send(r).status == 200;
@@ -374,26 +536,35 @@ public:
             check_uploaded(t->send(r), blob);
             return;
         }
-        // Chunks are buffered so that each PATCH can be retried on its own, whatever the body.
+        // Each PATCH must be retryable on its own: a body that can seek (a file, bytes) is
+        // streamed and restarted at the chunk's start; any other is buffered a chunk at a time.
         const auto chunk_size =
             static_cast<std::size_t>(std::max<std::int64_t>(options_.chunk_size, 1));
         std::uint64_t offset = 0;
         while (offset < size) {
-            const std::string chunk = registry::read_chunk(body, chunk_size);
-            if (chunk.empty()) {
-                throw Error(ErrorCode::kDigestMismatch,
-                            "blob " + blob.digest.to_string() + " ended after " +
-                                std::to_string(offset) + " of " + std::to_string(size) + " bytes");
-            }
             auto r = request(op, "PATCH", location, push_scope(repo));
             r.headers.set("Content-Type", "application/octet-stream");
+            std::uint64_t length = 0;
+            if (body.seek) {
+                length = std::min<std::uint64_t>(chunk_size, size - offset);
+                r.source = registry::chunk_source(body, offset, length);
+            } else {
+                std::string chunk = registry::read_chunk(body, chunk_size);
+                if (chunk.empty()) {
+                    throw Error(ErrorCode::kDigestMismatch, "blob " + blob.digest.to_string() +
+                                                                " ended after " +
+                                                                std::to_string(offset) + " of " +
+                                                                std::to_string(size) + " bytes");
+                }
+                length = chunk.size();
+                r.body = std::move(chunk);
+            }
             r.headers.set("Content-Range",
-                          std::to_string(offset) + "-" + std::to_string(offset + chunk.size() - 1));
-            r.body = chunk;
+                          std::to_string(offset) + "-" + std::to_string(offset + length - 1));
             r.accept_status = {202};
             r.progress = op.hook(blob.digest, offset, size);
             location = location_of(t->send(r), repo);
-            offset += chunk.size();
+            offset += length;
         }
         auto r =
             request(op, "PUT", registry::with_query(location, "digest", blob.digest.to_string()),
@@ -414,7 +585,7 @@ public:
     }
 
     void push_blob(Op& op, const Reference& repo, const Descriptor& blob, registry::Body body) {
-        if (blob_exists(op, repo, blob.digest)) {
+        if (blob_exists(op, repo, blob.digest, push_scope(repo))) {
             return;
         }
         upload(op, repo, start_upload(op, repo), blob, std::move(body));
@@ -423,7 +594,7 @@ public:
     // Registry to registry in memory: small blobs whole, large ones by Range GETs of chunk_size
     // each PATCHed on; verified before the closing PUT, so a corrupt source is never committed.
     void copy_blob(Op& op, const Reference& src, const Reference& dst, const Descriptor& blob) {
-        if (blob_exists(op, dst, blob.digest)) {
+        if (blob_exists(op, dst, blob.digest, push_scope(dst))) {
             return;
         }
         std::string location;
@@ -517,16 +688,40 @@ public:
         return paginate(op, repo, target, {"registry:catalog:*"}, "repositories");
     }
 
-    ImageIndex referrers(Op& op, const Reference& repo, const Digest& digest) {
-        auto r = request(op, "GET", "/v2/" + repo.repository() + "/referrers/" + digest.to_string(),
-                         pull_scope(repo));
+    // The referrers API; where the registry has none (404), the index under the referrers
+    // tag schema's tag, none or an unreadable one meaning no referrers (as the spec says).
+    ImageIndex referrers(Op& op,
+                         const Reference& repo,
+                         const Digest& digest,
+                         std::string_view artifact_type) {
+        std::string target = "/v2/" + repo.repository() + "/referrers/" + digest.to_string();
+        if (!artifact_type.empty()) {
+            target = registry::with_query(target, "artifactType", artifact_type);
+        }
+        auto r = request(op, "GET", target, pull_scope(repo));
         r.headers.set("Accept", std::string(media_type::kOciIndex));
         r.accept_status = {200, 404};
         const auto response = transport(repo)->send(r);
-        if (response.status == 404) {
+        if (response.status == 200) {
+            auto index = parse_index(response.body, media_type::kOciIndex);
+            // A registry that filtered says so; the others' answers are filtered here.
+            const auto applied = response.headers.get("OCI-Filters-Applied").value_or("");
+            if (applied.find("artifactType") != std::string::npos) {
+                return index;
+            }
+            return registry::filter_referrers(std::move(index), artifact_type);
+        }
+        const auto tag = repo.without_digest().with_tag(registry::referrers_tag(digest));
+        const auto raw = fetch_manifest(op, tag, true);
+        if (!raw || !media_type::is_index(raw->media_type)) {
             return ImageIndex{};
         }
-        return parse_index(response.body, media_type::kOciIndex);
+        try {
+            return registry::filter_referrers(parse_index(raw->bytes, raw->media_type),
+                                              artifact_type);
+        } catch (const Error&) {
+            return ImageIndex{};
+        }
     }
 
     // ---- high level ----
@@ -594,21 +789,39 @@ public:
         }
     }
 
-    // Layers, then configs (each group in parallel), then child manifests in order.
+    // Every blob of every platform in parallel, largest first so that the long transfers
+    // start early and the small ones fill in around them; then the image manifests in parallel
+    // (they reference blobs only); then the child indexes in order, each after what it lists.
     void transfer(Op& op,
                   const registry::Plan& p,
                   const std::function<void(const Descriptor&)>& blob,
                   const std::function<void(const RawContent&)>& manifest) {
+        std::vector<const Descriptor*> blobs;
         for (const auto* group : {&p.layers, &p.configs}) {
-            std::vector<std::function<void()>> tasks;
             for (const auto& d : *group) {
-                tasks.emplace_back([&blob, &d] { blob(d); });
+                blobs.push_back(&d);
             }
-            registry::run_parallel(std::move(tasks), options_.jobs, op);
         }
+        std::stable_sort(blobs.begin(), blobs.end(), [](const Descriptor* a, const Descriptor* b) {
+            return a->size > b->size;
+        });
+        std::vector<std::function<void()>> tasks;
+        for (const auto* d : blobs) {
+            tasks.emplace_back([&blob, d] { blob(*d); });
+        }
+        registry::run_parallel(std::move(tasks), options_.jobs, op);
+        tasks.clear();
         for (const auto& m : p.manifests) {
-            op.check();
-            manifest(m);
+            if (!media_type::is_index(m.media_type)) {
+                tasks.emplace_back([&manifest, &m] { manifest(m); });
+            }
+        }
+        registry::run_parallel(std::move(tasks), options_.jobs, op);
+        for (const auto& m : p.manifests) {
+            if (media_type::is_index(m.media_type)) {
+                op.check();
+                manifest(m);
+            }
         }
     }
 
@@ -630,10 +843,8 @@ public:
             [&](const Descriptor& d) {
                 push_blob(op, dst, d, registry::file_body(layout.blob_path(d.digest)));
             },
-            [&](const RawContent& m) {
-                push_manifest(op, dst.without_tag().with_digest(m.digest.to_string()), m);
-            });
-        return push_manifest(op, dst, p.root);
+            [&](const RawContent& m) { push_manifest_if_absent(op, dst, m); });
+        return push_root(op, dst, p.root);
     }
 
     Descriptor pull(Op& op,
@@ -668,6 +879,9 @@ public:
 
     Descriptor copy(Op& op, const Reference& src, const Reference& dst, const CopyOptions& o) {
         const auto root = fetch_manifest(op, src);
+        if (!o.platforms.empty() && !media_type::is_index(root.media_type)) {
+            require_single_image_platform(op, src, root, o.platforms);
+        }
         const auto p = plan(
             root,
             [&](const Descriptor& d) {
@@ -676,15 +890,13 @@ public:
             o.platforms, src.to_string());
         transfer(
             op, p, [&](const Descriptor& d) { copy_blob(op, src, dst, d); },
-            [&](const RawContent& m) {
-                push_manifest(op, dst.without_tag().with_digest(m.digest.to_string()), m);
-            });
+            [&](const RawContent& m) { push_manifest_if_absent(op, dst, m); });
         Reference target = dst;
         if (dst.has_digest() && dst.digest() != p.root.digest.to_string()) {
             // A platform subset is a new index: its digest is not the one the caller knew.
             target = dst.without_digest();
         }
-        return push_manifest(op, target, p.root);
+        return push_root(op, target, p.root);
     }
 
     Descriptor create_index(Op& op,
@@ -749,6 +961,7 @@ public:
 private:
     RegistryOptions options_;
     registry::Session session_;
+    std::mutex referrers_mutex_;  // one referrers tag update at a time
 };
 
 // Each public call is one operation: its own cancel flag and progress serialization.
@@ -805,6 +1018,13 @@ bool Registry::blob_exists(const Reference& repository, const Digest& digest) {
 void Registry::push_blob(const Reference& repository,
                          const Descriptor& blob,
                          std::string_view bytes) {
+    // Checked before any request: a wrong size would otherwise surface mid-upload.
+    if (bytes.size() != static_cast<std::uint64_t>(blob.size)) {
+        throw Error(ErrorCode::kDigestMismatch,
+                    "blob " + blob.digest.to_string() + " for " + repository.name() + " has " +
+                        std::to_string(bytes.size()) + " bytes, but its descriptor says " +
+                        std::to_string(blob.size) + "; nothing was uploaded");
+    }
     return with_operation(*impl_, [&](Impl& impl, registry::Operation& op) {
         return impl.push_blob(op, repository, blob, registry::bytes_body(bytes));
     });
@@ -838,8 +1058,13 @@ std::vector<std::string> Registry::catalog(std::string_view registry, std::size_
     });
 }
 ImageIndex Registry::referrers(const Reference& repository, const Digest& digest) {
+    return referrers(repository, digest, {});
+}
+ImageIndex Registry::referrers(const Reference& repository,
+                               const Digest& digest,
+                               std::string_view artifact_type) {
     return with_operation(*impl_, [&](Impl& impl, registry::Operation& op) {
-        return impl.referrers(op, repository, digest);
+        return impl.referrers(op, repository, digest, artifact_type);
     });
 }
 Descriptor Registry::push(const OciLayout& layout, const Descriptor& root, const Reference& dst) {

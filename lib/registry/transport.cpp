@@ -324,6 +324,10 @@ HttpResponse Transport::send_anywhere(HttpRequest& request, const Url& url) {
 }
 
 void Transport::ping(const std::atomic<bool>* cancel) {
+    ping(cancel, state_->options.retry.max_attempts);
+}
+
+void Transport::ping(const std::atomic<bool>* cancel, int max_attempts) {
     {
         const std::lock_guard lock(mutex_);
         if (scheme_) {
@@ -343,7 +347,7 @@ void Transport::ping(const std::atomic<bool>* cancel) {
             ping_once(cancel);
             return;
         } catch (const RegistryError& e) {
-            if (!e.temporary() || attempt >= policy.max_attempts) {
+            if (!e.temporary() || attempt >= max_attempts) {
                 rethrow_adjusted(secrets(), attempt > 1 ? " (gave up after " +
                                                               std::to_string(attempt) + " attempts)"
                                                         : std::string());
@@ -367,43 +371,57 @@ void Transport::ping_once(const std::atomic<bool>* cancel) {
         record_ping(scheme, response);
     };
     const bool may_fall_back = insecure_allowed_ && !tls_.pinned_ca;
+    if (may_fall_back) {
+        // Whether the server speaks TLS at all is asked without verification first: a
+        // verifying handshake loads the whole CA store (~240M instructions, most of a small
+        // push's CPU), which is wasted on a plain-HTTP registry, as loopback ones often are.
+        std::optional<HttpResponse> unverified;
+        try {
+            request.url = "https://" + authority_ + "/v2/";
+            request.tls = tls_.unverified;
+            unverified = state_->http.send(request);
+        } catch (const NetworkError& e) {
+            if (e.failure() == NetworkFailure::kResolve) {
+                throw;
+            }
+            try {
+                try_scheme(Scheme::kHttp);
+                return;
+            } catch (const NetworkError& plain) {
+                throw NetworkError(plain.failure(), std::string(e.what()) + "; " + plain.what(),
+                                   plain.temporary());
+            }
+        }
+        // It speaks TLS: verified when its certificate verifies, else (an insecure registry
+        // accepts that, as dockerd does) unverified, with the answer already in hand.
+        try {
+            try_scheme(Scheme::kHttps);
+        } catch (const NetworkError& e) {
+            if (e.failure() != NetworkFailure::kTlsVerify) {
+                throw;
+            }
+            record_ping(Scheme::kHttpsUnverified, *unverified);
+        }
+        return;
+    }
     try {
         try_scheme(Scheme::kHttps);
-        return;
     } catch (const NetworkError& e) {
-        if (!may_fall_back) {
-            if (e.failure() == NetworkFailure::kTlsVerify || e.failure() == NetworkFailure::kTls) {
-                const std::string& dir = state_->tls.certs_dir();
-                std::string hint;
-                if (tls_.pinned_ca) {
-                    hint = "; the CA in " + util::quote(dir + "/" + authority_) +
-                           " must sign its certificate";
-                } else {
-                    hint =
-                        "; trust its CA with ca_bundle" +
-                        (dir.empty() ? std::string()
-                                     : " or " + util::quote(dir + "/" + authority_ + "/ca.crt")) +
-                        ", or list the registry as insecure";
-                }
-                throw NetworkError(e.failure(), e.what() + hint, e.temporary());
+        if (e.failure() == NetworkFailure::kTlsVerify || e.failure() == NetworkFailure::kTls) {
+            const std::string& dir = state_->tls.certs_dir();
+            std::string hint;
+            if (tls_.pinned_ca) {
+                hint = "; the CA in " + util::quote(dir + "/" + authority_) +
+                       " must sign its certificate";
+            } else {
+                hint = "; trust its CA with ca_bundle" +
+                       (dir.empty() ? std::string()
+                                    : " or " + util::quote(dir + "/" + authority_ + "/ca.crt")) +
+                       ", or list the registry as insecure";
             }
-            throw;
+            throw NetworkError(e.failure(), e.what() + hint, e.temporary());
         }
-        if (e.failure() == NetworkFailure::kTlsVerify) {
-            // It speaks TLS with a certificate we cannot verify: an insecure registry accepts
-            // that, as dockerd does.
-            try_scheme(Scheme::kHttpsUnverified);
-            return;
-        }
-        if (e.failure() == NetworkFailure::kResolve) {
-            throw;
-        }
-        try {
-            try_scheme(Scheme::kHttp);
-        } catch (const NetworkError& plain) {
-            throw NetworkError(plain.failure(), std::string(e.what()) + "; " + plain.what(),
-                               plain.temporary());
-        }
+        throw;
     }
 }
 
@@ -458,6 +476,14 @@ Scheme Transport::scheme(const std::atomic<bool>* cancel) {
 
 std::string Transport::base_url(const std::atomic<bool>* cancel) {
     return (scheme(cancel) == Scheme::kHttp ? "http://" : "https://") + authority_;
+}
+
+std::string Transport::base_url_once(const std::atomic<bool>* cancel) {
+    // One ping attempt: send() retries the whole request, ping included, so retrying here too
+    // would multiply the attempts and the waits.
+    ping(cancel, 1);
+    const std::lock_guard lock(mutex_);
+    return (*scheme_ == Scheme::kHttp ? "http://" : "https://") + authority_;
 }
 
 TokenResponse Transport::fetch_token(const std::vector<std::string>& scopes,
@@ -644,7 +670,7 @@ HttpResponse Transport::try_once(const TransportRequest& request,
     std::optional<Url> url;
     if (target.starts_with("/")) {
         validate_url("https://" + authority_ + target);
-        url = parse_url(base_url(request.cancel) + target);
+        url = parse_url(base_url_once(request.cancel) + target);
     } else {
         validate_url(target);
         url = parse_url(target);
@@ -775,6 +801,10 @@ HttpResponse Transport::send(const TransportRequest& request) {
     const bool replayable =
         request.replayable.value_or(is_replayable_method(request.method) && rewindable) &&
         rewindable;
+    if (!replayable && request.target.starts_with("/")) {
+        // The request will not be retried, but the ping before it may be, on its own.
+        ping(request.cancel);
+    }
     Download download;
     Download* tracked = request.sink ? &download : nullptr;
     bool body_sent = false;

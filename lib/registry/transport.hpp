@@ -151,6 +151,10 @@ private:
     void add_secret(std::string secret);
 
     void ping_once(const std::atomic<bool>* cancel);
+    // ping() with at most `max_attempts` tries.
+    void ping(const std::atomic<bool>* cancel, int max_attempts);
+    // base_url() pinging at most once (for send(), which retries as a whole).
+    std::string base_url_once(const std::atomic<bool>* cancel);
     void record_ping(Scheme scheme, const HttpResponse& response);
     void learn_challenge(const HttpResponse& response);
 

@@ -14,11 +14,14 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <random>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -74,6 +77,30 @@ std::vector<std::pair<std::string, std::string>> proxy_requests(const RegistryEn
         const auto& object = entry.as_object();
         std::string path(object.at("path").as_string());
         if (path.find(needle) != std::string::npos) {
+            out.emplace_back(std::string(object.at("method").as_string()), path);
+        }
+    }
+    return out;
+}
+
+// Now on the proxy's clock (time.time(): the same host), to select the log entries that follow.
+double proxy_now() {
+    return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+// The proxy's log entries (method, path) for paths containing `needle` that arrived after
+// `since`: the log keeps the last 2000 requests of every test, so positions in it move.
+std::vector<std::pair<std::string, std::string>> proxy_requests_since(const RegistryEnv& env,
+                                                                      std::string_view needle,
+                                                                      double since) {
+    std::vector<std::pair<std::string, std::string>> out;
+    const auto log = boost::json::parse(xarch::test::proxy_log(env));
+    for (const auto& entry : log.as_array()) {
+        const auto& object = entry.as_object();
+        std::string path(object.at("path").as_string());
+        if (object.at("time").to_number<double>() >= since &&
+            path.find(needle) != std::string::npos) {
             out.emplace_back(std::string(object.at("method").as_string()), path);
         }
     }
@@ -235,21 +262,224 @@ TEST_F(RegistryTest, PushedLayoutIsReadBySkopeoByteForByte) {
     fs::remove_all(dir);
 }
 
-TEST_F(RegistryTest, RePushUploadsNothing) {
+// The blobs and child manifests under the layout's root, counted from the layout itself.
+struct GraphSize {
+    std::set<std::string> blobs;
+    std::set<std::string> manifests;
+};
+GraphSize graph_size(const OciLayout& layout, const Descriptor& root) {
+    GraphSize out;
+    for (const auto& m : xarch::parse_index(layout.read_blob(root.digest)).manifests) {
+        out.manifests.insert(m.digest.to_string());
+        const auto manifest = xarch::parse_manifest(layout.read_blob(m.digest));
+        out.blobs.insert(manifest.config.digest.to_string());
+        for (const auto& l : manifest.layers) {
+            out.blobs.insert(l.digest.to_string());
+        }
+    }
+    return out;
+}
+
+TEST_F(RegistryTest, RePushCostsOneHeadPerBlobAndManifest) {
     Registry registry(plain_options());
     const auto dst = on(env_.fault_proxy, "repush");
-    registry.push(seeded_layout(), seeded_root(), dst);
-    const auto before = proxy_requests(env_, dst.repository()).size();
-    registry.push(seeded_layout(), seeded_root(), dst);
-    const auto all = proxy_requests(env_, dst.repository());
-    ASSERT_GE(all.size(), before);
-    int heads = 0;
-    for (std::size_t i = before; i < all.size(); ++i) {
-        const auto& [method, path] = all[i];
-        EXPECT_EQ(path.find("/blobs/uploads/"), std::string::npos) << method << " " << path;
-        heads += method == "HEAD" && path.find("/blobs/") != std::string::npos ? 1 : 0;
+    const auto root = seeded_root();
+    registry.push(seeded_layout(), root, dst);
+    const double since = proxy_now();
+    EXPECT_EQ(registry.push(seeded_layout(), root, dst).digest, root.digest);
+
+    // One HEAD per blob, one per child manifest by digest, one of the tag; nothing else.
+    const auto graph = graph_size(seeded_layout(), root);
+    std::multiset<std::string> heads;
+    for (const auto& [method, path] :
+         proxy_requests_since(env_, "/v2/" + dst.repository() + "/", since)) {
+        EXPECT_EQ(method, "HEAD") << path;
+        heads.insert(path.substr(path.rfind('/') + 1));
     }
-    EXPECT_GT(heads, 0);
+    EXPECT_EQ(heads.size(), graph.blobs.size() + graph.manifests.size() + 1);
+    for (const auto& digest : graph.blobs) {
+        EXPECT_EQ(heads.count(digest), 1U) << digest;
+    }
+    for (const auto& digest : graph.manifests) {
+        EXPECT_EQ(heads.count(digest), 1U) << digest;
+    }
+    EXPECT_EQ(heads.count(dst.tag()), 1U);
+}
+
+TEST_F(RegistryTest, RePushMovesATagThatPointsElsewhereAndReCopyOnlyHeads) {
+    Registry registry(plain_options());
+    const auto dst = on(env_.fault_proxy, "moved");
+    const auto root = seeded_root();
+    registry.push(seeded_layout(), root, dst);
+    // The tag now names one platform's manifest only.
+    const auto amd64 = Reference::parse(env_.plain + "/" + dst.repository())
+                           .with_digest(env_.busybox_manifest("linux/amd64"));
+    registry.push_manifest(Reference::parse(env_.plain + "/" + dst.repository() + ":latest"),
+                           registry.fetch_manifest(amd64));
+    ASSERT_NE(registry.resolve(dst).digest, root.digest);
+
+    // Pushing the index again writes the tag and nothing else.
+    const double since = proxy_now();
+    registry.push(seeded_layout(), root, dst);
+    std::vector<std::string> writes;
+    for (const auto& [method, path] :
+         proxy_requests_since(env_, "/v2/" + dst.repository() + "/", since)) {
+        if (method != "HEAD") {
+            writes.push_back(method + " " + path);
+        }
+    }
+    EXPECT_EQ(writes,
+              std::vector<std::string>{"PUT /v2/" + dst.repository() + "/manifests/" + dst.tag()});
+    EXPECT_EQ(registry.resolve(dst).digest, root.digest);
+
+    // copy() to where everything is: HEADs on the destination, no upload, mount or PUT.
+    const double copy_since = proxy_now();
+    EXPECT_EQ(registry.copy(busybox(env_.plain), dst).digest, root.digest);
+    const auto copied = proxy_requests_since(env_, "/v2/" + dst.repository() + "/", copy_since);
+    EXPECT_FALSE(copied.empty());
+    for (const auto& [method, path] : copied) {
+        EXPECT_EQ(method, "HEAD") << path;
+    }
+}
+
+// A small artifact manifest whose subject is `subject`.
+xarch::RawContent artifact(const Descriptor& subject,
+                           std::string artifact_type,
+                           std::string config_type,
+                           std::map<std::string, std::string> annotations) {
+    xarch::Manifest m;
+    m.artifact_type = std::move(artifact_type);
+    m.config = Descriptor::of(std::move(config_type), "{}");
+    m.layers = {Descriptor::of(std::string(xarch::media_type::kOciEmpty), "{}")};
+    m.subject = subject;
+    m.annotations = std::move(annotations);
+    return m.to_raw();
+}
+
+TEST_F(RegistryTest, ReferrersGoToTheTagSchemaWithoutAReferrersApi) {
+    Registry registry(plain_options());
+    const auto repo = on(env_.fault_proxy, "referrers");
+    // The subject: busybox's amd64 manifest, copied in.
+    const auto subject_ref = Reference::parse(env_.plain + "/" + env_.busybox_repo)
+                                 .with_digest(env_.busybox_manifest("linux/amd64"));
+    const auto subject_digest = Digest::parse(env_.busybox_manifest("linux/amd64"));
+    registry.copy(subject_ref, repo.without_tag().with_digest(subject_digest.to_string()));
+    const auto subject =
+        registry.resolve(repo.without_tag().with_digest(subject_digest.to_string()));
+    registry.push_blob(repo, Descriptor::of(std::string(xarch::media_type::kOciEmpty), "{}"), "{}");
+
+    const std::string sbom_type = "application/vnd.example.sbom.v1+json";
+    const auto sbom = artifact(subject, sbom_type, std::string(xarch::media_type::kOciEmpty),
+                               {{"org.example.kind", "sbom"}});
+    // No artifactType: the config's media type stands for it.
+    const std::string sig_config = "application/vnd.example.signature.config.v1+json";
+    const auto sig = artifact(subject, "", sig_config, {});
+    registry.push_blob(repo, Descriptor::of(sig_config, "{}"), "{}");
+    registry.push_manifest(repo.without_tag().with_digest(sbom.digest.to_string()), sbom);
+    registry.push_manifest(repo.without_tag().with_digest(sig.digest.to_string()), sig);
+    // Again: the index gets no duplicate, and is not written again.
+    registry.push_manifest(repo.without_tag().with_digest(sbom.digest.to_string()), sbom);
+
+    const std::string tag = "sha256-" + std::string(subject_digest.hex());
+    const auto raw = registry.fetch_manifest(repo.with_tag(tag));
+    EXPECT_EQ(raw.media_type, xarch::media_type::kOciIndex);
+    const auto index = xarch::parse_index(raw.bytes);
+    ASSERT_EQ(index.manifests.size(), 2U) << raw.bytes;
+    EXPECT_EQ(index.manifests[0].digest, sbom.digest);
+    EXPECT_EQ(index.manifests[0].size, static_cast<std::int64_t>(sbom.bytes.size()));
+    EXPECT_EQ(index.manifests[0].media_type, xarch::media_type::kOciManifest);
+    EXPECT_EQ(index.manifests[0].artifact_type, sbom_type);
+    EXPECT_EQ(index.manifests[0].annotations.at("org.example.kind"), "sbom");
+    EXPECT_EQ(index.manifests[1].digest, sig.digest);
+    EXPECT_EQ(index.manifests[1].artifact_type, sig_config);
+    int tag_puts = 0;
+    for (const auto& [method, path] :
+         proxy_requests(env_, "/v2/" + repo.repository() + "/manifests/" + tag)) {
+        tag_puts += method == "PUT" ? 1 : 0;
+    }
+    EXPECT_EQ(tag_puts, 2);
+    // skopeo reads the same index under the tag.
+    EXPECT_EQ(
+        run("skopeo inspect --raw --tls-verify=false docker://" + repo.with_tag(tag).to_string()),
+        raw.bytes);
+
+    // referrers(): the registry's API answers 404, so the tag's index is read and filtered.
+    const auto all = registry.referrers(repo, subject_digest);
+    EXPECT_EQ(all.manifests, index.manifests);
+    const auto sboms = registry.referrers(repo, subject_digest, sbom_type);
+    ASSERT_EQ(sboms.manifests.size(), 1U);
+    EXPECT_EQ(sboms.manifests[0].digest, sbom.digest);
+    EXPECT_TRUE(registry.referrers(repo, subject_digest, "application/x-none").manifests.empty());
+    EXPECT_GE(proxy_requests(env_, "/v2/" + repo.repository() + "/referrers/").size(), 3U);
+    // A manifest without referrers has none.
+    EXPECT_TRUE(registry.referrers(repo, sbom.digest).manifests.empty());
+}
+
+TEST_F(RegistryTest, PushOfAnIndexWithReferrersListsEachUnderTheSubjectsTag) {
+    // A layout whose index holds an image manifest and three artifacts that refer to it; push()
+    // sends the manifests in parallel, and every referrer must land in the tag's index.
+    const fs::path dir = temp_dir("layout");
+    auto layout = OciLayout::create(dir);
+    const std::string empty_bytes = "{}";
+    const auto empty = Descriptor::of(std::string(xarch::media_type::kOciEmpty), empty_bytes);
+    layout.write_blob(empty, empty_bytes);
+    xarch::Manifest image;
+    image.config = empty;
+    image.annotations = {{"org.example.role", "subject"}};
+    const auto subject = image.to_raw();
+    layout.write_blob(subject.descriptor(), subject.bytes);
+    xarch::ImageIndex index;
+    index.manifests.push_back(subject.descriptor());
+    std::vector<Digest> referrers;
+    for (const std::string kind : {"sbom", "signature", "provenance"}) {
+        const auto raw = artifact(subject.descriptor(), "application/vnd.example." + kind,
+                                  std::string(xarch::media_type::kOciEmpty), {});
+        layout.write_blob(raw.descriptor(), raw.bytes);
+        index.manifests.push_back(raw.descriptor());
+        referrers.push_back(raw.digest);
+    }
+    const auto root = index.to_raw();
+    layout.write_blob(root.descriptor(), root.bytes);
+
+    Registry registry(plain_options());
+    const auto dst = on(env_.plain, "withreferrers");
+    EXPECT_EQ(registry.push(layout, root.descriptor(), dst).digest, root.digest);
+    std::vector<Digest> listed;
+    for (const auto& d : registry.referrers(dst, subject.digest).manifests) {
+        listed.push_back(d.digest);
+    }
+    std::sort(listed.begin(), listed.end());
+    std::sort(referrers.begin(), referrers.end());
+    EXPECT_EQ(listed, referrers);
+    fs::remove_all(dir);
+}
+
+TEST_F(RegistryTest, ReferrerPushRefusesATagSchemaTagThatIsNotAnIndex) {
+    Registry registry(plain_options());
+    const auto repo = on(env_.plain, "badtag");
+    const auto empty = Descriptor::of(std::string(xarch::media_type::kOciEmpty), "{}");
+    registry.push_blob(repo, empty, "{}");
+    xarch::Manifest plain;
+    plain.config = empty;
+    const auto subject = plain.to_raw();
+    registry.push_manifest(repo.without_tag().with_digest(subject.digest.to_string()), subject);
+    // Something else already holds the subject's referrers tag.
+    const std::string tag = "sha256-" + std::string(subject.digest.hex());
+    registry.push_manifest(repo.with_tag(tag), subject);
+
+    const auto referrer = artifact(subject.descriptor(), "application/vnd.example.x",
+                                   std::string(xarch::media_type::kOciEmpty), {});
+    try {
+        registry.push_manifest(repo.without_tag().with_digest(referrer.digest.to_string()),
+                               referrer);
+        FAIL() << "a referrer was added to a tag that holds a manifest";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.code(), ErrorCode::kRegistry) << e.what();
+        EXPECT_NE(std::string(e.what()).find(tag), std::string::npos) << e.what();
+    }
+    // The tag is left as it was; referrers() finds no index there, so no referrers.
+    EXPECT_EQ(registry.resolve(repo.with_tag(tag)).digest, subject.digest);
+    EXPECT_TRUE(registry.referrers(repo, subject.digest).manifests.empty());
 }
 
 TEST_F(RegistryTest, PullsIntoALayoutAndCopiesAPlatformSubset) {
@@ -285,6 +515,27 @@ TEST_F(RegistryTest, PullsIntoALayoutAndCopiesAPlatformSubset) {
     // A full copy keeps the index's digest.
     const auto all = registry.copy(busybox(env_.plain), on(env_.plain, "all"));
     EXPECT_EQ(all.digest.to_string(), env_.busybox_index_digest);
+
+    // A single image is copied for a platform only when it is for that platform.
+    const auto amd64 =
+        busybox(env_.plain).without_tag().with_digest(env_.busybox_manifest("linux/amd64"));
+    options.platforms = {Platform::parse("linux/amd64")};
+    EXPECT_EQ(registry.copy(amd64, on(env_.plain, "single"), options).digest.to_string(),
+              env_.busybox_manifest("linux/amd64"));
+    options.platforms = {Platform::parse("linux/arm64"), Platform::parse("linux/s390x")};
+    const auto mismatch = on(env_.plain, "mismatch");
+    try {
+        registry.copy(amd64, mismatch, options);
+        ADD_FAILURE() << "an amd64 image copied for arm64 and s390x";
+    } catch (const xarch::Error& e) {
+        EXPECT_EQ(e.code(), xarch::ErrorCode::kNotFound);
+        EXPECT_NE(std::string(e.what()).find("no manifest for linux/arm64, linux/s390x"),
+                  std::string::npos)
+            << e.what();
+        EXPECT_NE(std::string(e.what()).find("single manifest for linux/amd64"), std::string::npos)
+            << e.what();
+    }
+    EXPECT_THROW(registry.resolve(mismatch), xarch::Error);
 }
 
 TEST_F(RegistryTest, MountsAcrossRepositories) {
@@ -366,6 +617,46 @@ TEST_F(RegistryTest, UploadsALargeBlobInChunks) {
     EXPECT_EQ(both.fetch_blob(copy_dst, blob), content);
 }
 
+TEST_F(RegistryTest, ChunkedPushFromALayoutStreamsAndRetriesAChunkFromItsStart) {
+    RegistryOptions options = plain_options();
+    options.chunk_threshold = 64 * 1024;
+    options.chunk_size = 256 * 1024;
+    Registry registry(options);
+    const auto dst = on(env_.fault_proxy, "chunkfile");
+    // Two PATCHes fail before reaching the registry; each is sent again from its chunk's first
+    // byte, read again from the blob's file.
+    ScopedFault fault(env_, R"({"kind":"status500","method":"PATCH","path":"^/v2/)" +
+                                dst.repository() + R"(/blobs/uploads/","count":2})");
+    const auto root = seeded_root();
+    EXPECT_EQ(registry.push(seeded_layout(), root, dst).digest, root.digest);
+
+    int patches = 0;
+    int failed = 0;
+    const auto log = boost::json::parse(xarch::test::proxy_log(env_));
+    for (const auto& entry : log.as_array()) {
+        const auto& object = entry.as_object();
+        if (object.at("method").as_string() == "PATCH" &&
+            std::string(object.at("path").as_string()).find(dst.repository()) !=
+                std::string::npos) {
+            ++patches;
+            failed += object.at("status").as_int64() == 500 ? 1 : 0;
+        }
+    }
+    EXPECT_EQ(failed, 2);
+    // The layers are larger than a chunk: more than one PATCH each, plus the two retried.
+    const auto graph = graph_size(seeded_layout(), root);
+    EXPECT_GT(patches, static_cast<int>(graph.blobs.size()));
+    // Every blob arrived whole: the registry serves it and its digest verifies.
+    for (const auto& digest : graph.blobs) {
+        const auto d = Digest::parse(digest);
+        Descriptor blob;
+        blob.digest = d;
+        blob.size = *seeded_layout().blob_size(d);
+        blob.media_type = "application/octet-stream";
+        EXPECT_EQ(registry.fetch_blob(dst, blob), seeded_layout().read_blob(d)) << digest;
+    }
+}
+
 TEST_F(RegistryTest, ListsTagsPageByPageAndDeletes) {
     Registry registry(plain_options());
     const auto repo = on(env_.fault_proxy, "tags");
@@ -427,6 +718,23 @@ TEST_F(RegistryTest, ListsTagsPageByPageAndDeletes) {
     } catch (const Error& e) {
         EXPECT_EQ(e.code(), ErrorCode::kNotFound) << e.what();
     }
+}
+
+TEST_F(RegistryTest, BlobBytesOfTheWrongSizeAreRefusedBeforeUploading) {
+    Registry registry(plain_options());
+    const auto repo = Reference::parse_repository(env_.plain + "/" + repo_name("wrong-size"));
+    const std::string bytes = "twelve bytes";
+    auto blob = xarch::Descriptor::of(std::string(xarch::media_type::kOciLayer), bytes);
+    blob.size += 1;
+    try {
+        registry.push_blob(repo, blob, bytes);
+        FAIL() << "a blob shorter than its descriptor was pushed";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.code(), ErrorCode::kDigestMismatch) << e.what();
+        EXPECT_NE(std::string(e.what()).find("nothing was uploaded"), std::string::npos)
+            << e.what();
+    }
+    EXPECT_FALSE(registry.blob_exists(repo, blob.digest));
 }
 
 TEST_F(RegistryTest, CorruptBlobIsRejectedAndNotStored) {

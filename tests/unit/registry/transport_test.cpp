@@ -119,6 +119,27 @@ TEST(TransportScheme, UnreachableRegistryIsATemporaryNetworkError) {
     }
 }
 
+TEST(TransportScheme, UnreachableRegistryIsTriedMaxAttemptsTimesBySend) {
+    int port = 0;
+    {
+        TestServer gone([](const ServerRequest&) { return reply(200); });
+        port = std::stoi(gone.authority().substr(10));
+    }
+    Session session(options());
+    try {
+        // send() retries the whole request, its ping included: 3 attempts, not 3 times 3, and
+        // the message says so once.
+        session.transport("127.0.0.1:" + std::to_string(port))->send(get("/v2/a/manifests/x"));
+        ADD_FAILURE();
+    } catch (const xarch::RegistryError& e) {
+        const std::string message = e.what();
+        EXPECT_EQ(e.code(), xarch::ErrorCode::kNetwork);
+        const auto first = message.find("(gave up after 3 attempts)");
+        EXPECT_NE(first, std::string::npos) << message;
+        EXPECT_EQ(message.find("gave up", first + 2), std::string::npos) << message;
+    }
+}
+
 TEST(TransportScheme, BadRegistryNamesAreRefused) {
     Session session(options());
     for (const char* bad : {"", "a b", "host/path", "h:99999", "user@host"}) {
