@@ -24,7 +24,8 @@
  *
  * Threads. Every function may be called from any thread. All handles of this version are
  *   immutable once made, so one handle may be read from several threads at once; freeing a handle
- *   must not race with its use. The last error is per thread.
+ *   must not race with its use. The last error is per thread. xarch_registry is not immutable but
+ *   thread-safe: it may run operations from several threads at once.
  *
  * Versions. XARCH_VERSION_* describe the headers, xarch_version() the loaded library. Options
  *   structs start with `unsigned int version`; set it with the struct's _INIT macro or _init()
@@ -35,9 +36,12 @@
 #define XARCH_H
 
 #include "xarch/common.h"
+#include "xarch/context.h"
 #include "xarch/emulators.h"
 #include "xarch/error.h"
 #include "xarch/export.h"
 #include "xarch/platform.h"
+#include "xarch/reference.h"
+#include "xarch/registry.h"
 
 #endif /* XARCH_H */

@@ -5,11 +5,15 @@
 #pragma once
 
 #include <xarch.h>
+#include <xarch/context.hpp>
 #include <xarch/emulators.hpp>
 #include <xarch/error.hpp>
 #include <xarch/platform.hpp>
+#include <xarch/reference.hpp>
+#include <xarch/registry.hpp>
 
 #include <cstddef>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -59,6 +63,46 @@ struct xarch_emulator_change_list {
     struct Item {
         xarch::emulators::Change value;
         xarch_platform platform;  // value.platform as a handle
+    };
+    std::vector<Item> items;
+};
+
+// An immutable reference; its strings are made once, up front, like xarch_platform's.
+struct xarch_reference {
+    explicit xarch_reference(xarch::Reference reference)
+        : value(std::move(reference)),
+          name(value.name()),
+          text(value.to_string()),
+          familiar(value.familiar()) {}
+
+    xarch::Reference value;
+    std::string name;      // value.name()
+    std::string text;      // value.to_string()
+    std::string familiar;  // value.familiar()
+};
+
+// A registry client; xarch::Registry is thread-safe, so the handle may be shared by threads.
+struct xarch_registry {
+    explicit xarch_registry(xarch::RegistryOptions options) : value(std::move(options)) {}
+
+    xarch::Registry value;
+};
+
+// A build context. Scans change the C++ object (it keeps the last one), so they hold the lock.
+struct xarch_context {
+    explicit xarch_context(xarch::BuildContext context)
+        : value(std::move(context)), directory(value.directory().string()) {}
+
+    std::mutex mutex;
+    xarch::BuildContext value;
+    std::string directory;  // value.directory()
+};
+
+// The entries of a scan or of a COPY resolution; immutable.
+struct xarch_context_files {
+    struct Item {
+        xarch::ContextEntry value;
+        std::string digest;  // value.digest as text, "" when empty
     };
     std::vector<Item> items;
 };

@@ -20,6 +20,8 @@ struct ErrorState {
     std::string class_name;
     std::string message;
     xarch_error view{XARCH_OK, "", ""};
+    std::string file;  // of a DockerfileError
+    xarch_error_location location{"", 0, 0};
 };
 
 ErrorState& state() noexcept {
@@ -38,6 +40,7 @@ std::string class_name_of(const std::exception& error) {
 
 int record(int code, const char* class_name, const char* message) noexcept {
     ErrorState& s = state();
+    s.location = {"", 0, 0};
     s.view.code = code;
     try {
         s.class_name = class_name;
@@ -65,11 +68,22 @@ int record(int code, const std::exception& error, const char* message) noexcept 
 void clear_error() noexcept {
     ErrorState& s = state();
     s.view = {XARCH_OK, "", ""};
+    s.location = {"", 0, 0};
 }
 
 int record_current_exception() noexcept {
     try {
         throw;
+    } catch (const DockerfileError& error) {
+        const int code = record(to_c_code(error.code()), error, error.what());
+        ErrorState& s = state();
+        try {
+            s.file = error.file();
+            s.location = {s.file.c_str(), error.start_line(), error.end_line()};
+        } catch (...) {  // no memory for the file name: the message still names it
+            s.location = {"", error.start_line(), error.end_line()};
+        }
+        return code;
     } catch (const Error& error) {
         return record(to_c_code(error.code()), error, error.what());
     } catch (const std::bad_alloc& error) {
@@ -94,6 +108,12 @@ const xarch_error* xarch_error_last(void) {
     static constexpr xarch_error kUnavailable{XARCH_EINTERNAL, "unknown", "no error state"};
     return xarch::capi::guard(&kUnavailable,
                               []() -> const xarch_error* { return &xarch::capi::state().view; });
+}
+
+const xarch_error_location* xarch_error_last_location(void) {
+    static constexpr xarch_error_location kNone{"", 0, 0};
+    return xarch::capi::guard(
+        &kNone, []() -> const xarch_error_location* { return &xarch::capi::state().location; });
 }
 
 const char* xarch_error_code_name(int code) {

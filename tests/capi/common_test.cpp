@@ -30,6 +30,8 @@ TEST(CapiVersion, NumberAndCheckMacros) {
 TEST(CapiFeatures, PlatformAndEmulatorsOnLinux) {
     const uint32_t features = xarch_features();
     EXPECT_NE(features & XARCH_FEATURE_PLATFORM, 0u);
+    EXPECT_NE(features & XARCH_FEATURE_REGISTRY, 0u);
+    EXPECT_NE(features & XARCH_FEATURE_CONTEXT, 0u);
 #if defined(__linux__)
     EXPECT_NE(features & XARCH_FEATURE_EMULATORS, 0u);
 #endif

@@ -18,6 +18,11 @@ void raise(const Error& error) {
     try {
         py::object exception = py::module_::import("xarch._errors")
                                    .attr("_from_code")(to_string(error.code()), error.what());
+        if (const auto* located = dynamic_cast<const DockerfileError*>(&error)) {
+            exception.attr("file") = located->file();
+            exception.attr("line") = located->start_line();
+            exception.attr("end_line") = located->end_line();
+        }
         PyErr_SetObject(py::type::handle_of(exception).ptr(), exception.ptr());
     } catch (py::error_already_set& failure) {
         // xarch._errors is not importable (the extension was loaded outside its package): the

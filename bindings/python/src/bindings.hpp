@@ -13,7 +13,13 @@ void init_error(pybind11::module_& m);
 void init_version(pybind11::module_& m);
 // xarch.Platform, xarch.PlatformMatcher.
 void init_platform(pybind11::module_& m);
+// xarch.BuildContext, xarch.ContextEntry.
+void init_context(pybind11::module_& m);
 // The xarch._core.emulators submodule.
 void init_emulators(pybind11::module_& m);
+// xarch.Reference.
+void init_reference(pybind11::module_& m);
+// xarch.Registry and its values: Descriptor, RawContent, InspectResult, TransferProgress.
+void init_registry(pybind11::module_& m);
 
 }  // namespace xarch::python

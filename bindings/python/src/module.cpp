@@ -12,5 +12,8 @@ PYBIND11_MODULE(_core, m) {
     xarch::python::init_error(m);
     xarch::python::init_version(m);
     xarch::python::init_platform(m);
+    xarch::python::init_context(m);
     xarch::python::init_emulators(m);
+    xarch::python::init_reference(m);
+    xarch::python::init_registry(m);
 }

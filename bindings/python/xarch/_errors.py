@@ -29,9 +29,17 @@ class Error(Exception):
 
 
 class ParseError(Error, ValueError):
-    """Malformed input: a platform string, a list of platforms, an emulator spec."""
+    """Malformed input: a platform string, a list of platforms, an emulator spec, a Dockerfile.
+
+    For a Dockerfile, ``file`` is its name and ``line`` (``end_line``) the 1-based first (last)
+    line of the problem; they are ``None`` (``line`` 0 when not tied to a line) otherwise.
+    """
 
     default_code = "invalid_argument"
+
+    file: Optional[str] = None
+    line: Optional[int] = None
+    end_line: Optional[int] = None
 
 
 class NotFoundError(Error, LookupError):

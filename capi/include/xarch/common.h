@@ -45,6 +45,8 @@ XARCH_API int xarch_abi_version(void);
 /* Bits of xarch_features(). New bits may appear in later versions; ignore unknown ones. */
 #define XARCH_FEATURE_PLATFORM 0x1u  /* xarch_platform_* */
 #define XARCH_FEATURE_EMULATORS 0x2u /* xarch_emulators_* (Linux binfmt_misc) */
+#define XARCH_FEATURE_REGISTRY 0x4u  /* xarch_reference_*, xarch_registry_* */
+#define XARCH_FEATURE_CONTEXT 0x8u   /* xarch_context_*, xarch_scan_* */
 
 /* What this build of the library supports, as XARCH_FEATURE_* bits.
  * Thread-safe. Cannot fail. */

@@ -42,6 +42,20 @@ typedef struct xarch_error {
  * Each thread has its own state, so errors of other threads never show here. */
 XARCH_API const xarch_error* xarch_error_last(void);
 
+/* Where the last error was found, for errors tied to a file (a Dockerfile that does not parse, a
+ * bad instruction or flag, an unknown stage). */
+typedef struct xarch_error_location {
+    const char* file; /* the file name as the caller gave it; "" when the error has no place */
+    int start_line;   /* 1-based first line; 0 when the error is not tied to a line */
+    int end_line;     /* last line (>= start_line); 0 when start_line is 0 */
+} xarch_error_location;
+
+/* The place of the calling thread's last error: never NULL, never freed by the caller. It changes
+ * with xarch_error_last() and stays valid as long as it does; {"", 0, 0} when the last error has
+ * no place (or there was none). Thread-safe in the same way as xarch_error_last().
+ * @since 0.1 */
+XARCH_API const xarch_error_location* xarch_error_last_location(void);
+
 /* The symbolic name of a status code: "XARCH_OK", "XARCH_EINVAL", ...; "XARCH_E?" for a code this
  * version does not know. A static string: never NULL, never freed. Thread-safe. Cannot fail and
  * does not touch the error state. */
