@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// xarch::Error: the exception type the library throws, and its subclasses for registry failures.
+// xarch::Error: the exception type the library throws, and its subclasses for Dockerfile and
+// registry failures.
 #pragma once
 
 #include <stdexcept>
@@ -62,12 +63,34 @@ private:
     bool temporary_;
 };
 
+// A Dockerfile could not be read: a parse error, a bad instruction or flag, an unknown stage. It
+// carries the place: what() is "FILE:LINE: DETAIL" ("FILE: DETAIL" when not tied to a line).
+// Code kInvalidArgument.
+class DockerfileError : public Error {
+public:
+    DockerfileError(std::string file, int start_line, int end_line, std::string detail);
+
+    const std::string& file() const noexcept { return file_; }
+    int start_line() const noexcept { return start_line_; }  // 1-based; 0 when not tied to a line
+    int end_line() const noexcept { return end_line_; }      // >= start_line
+    const std::string& detail() const noexcept { return detail_; }  // the message alone
+
+private:
+    std::string file_;
+    int start_line_;
+    int end_line_;
+    std::string detail_;
+};
+
 // Credentials are missing or were refused (HTTP 401, or a token service's refusal).
 class AuthError : public RegistryError {
 public:
     AuthError(const std::string& message, int http_status = 401, std::string distribution_code = {})
-        : RegistryError(ErrorCode::kAuthentication, message, http_status,
-                        std::move(distribution_code), false) {}
+        : RegistryError(ErrorCode::kAuthentication,
+                        message,
+                        http_status,
+                        std::move(distribution_code),
+                        false) {}
 };
 
 }  // namespace xarch

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "error.hpp"
+// xarch::DockerfileError's constructor: the located message.
+#include <xarch/error.hpp>
 
 #include <utility>
 
-namespace xarch::dockerfile {
+namespace xarch {
 
 namespace {
 
@@ -23,4 +24,4 @@ DockerfileError::DockerfileError(std::string file, int start_line, int end_line,
       end_line_(end_line < start_line ? start_line : end_line),
       detail_(std::move(detail)) {}
 
-}  // namespace xarch::dockerfile
+}  // namespace xarch
