@@ -2,6 +2,7 @@
 // The whole public C++ API of xarch.
 #pragma once
 
+#include "xarch/context.hpp"
 #include "xarch/credentials.hpp"
 #include "xarch/descriptor.hpp"
 #include "xarch/digest.hpp"
