@@ -11,6 +11,11 @@ std::string ParsedArgs::get(const std::string& name, const std::string& fallback
     return it == values.end() ? fallback : it->second;
 }
 
+std::vector<std::string> ParsedArgs::all(const std::string& name) const {
+    auto it = lists.find(name);
+    return it == lists.end() ? std::vector<std::string>{} : it->second;
+}
+
 namespace {
 
 const FlagSpec* find_long(const std::vector<FlagSpec>& flags, const std::string& name) {
@@ -68,6 +73,7 @@ ParsedArgs parse_args(const std::vector<std::string>& args, const std::vector<Fl
         } else {
             throw UsageError("flag needs an argument: " + arg);
         }
+        out.lists[spec->name].push_back(out.values[spec->name]);
     }
     return out;
 }

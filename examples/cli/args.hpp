@@ -29,9 +29,13 @@ struct FlagSpec {
 struct ParsedArgs {
     std::map<std::string, std::string> values;  // flag name -> value ("true" for switches)
     std::vector<std::string> positional;
+    // Every value each flag was given, in order, for flags that may repeat (-t a -t b).
+    std::map<std::string, std::vector<std::string>> lists;
 
     bool has(const std::string& name) const { return values.contains(name); }
     std::string get(const std::string& name, const std::string& fallback = {}) const;
+    // All values of a repeatable flag; empty when it was not given.
+    std::vector<std::string> all(const std::string& name) const;
 };
 
 // Parses argv[first..] against the flags; "--" ends flags. Unknown flags and missing values

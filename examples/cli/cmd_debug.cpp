@@ -115,7 +115,8 @@ Command make_debug_command() {
         .summary = "Inspect how xarch reads its inputs",
         .description = "Inspect how xarch reads its inputs.",
         .flags = {},
-        .subcommands = {platform, dockerfile_ast},
+        .subcommands = {platform, dockerfile_ast, make_debug_plan_command(),
+                        make_debug_context_files_command()},
         .run = nullptr,
     };
 }

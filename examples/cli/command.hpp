@@ -40,5 +40,8 @@ Command make_root_command();
 Command make_ls_command();
 Command make_emulators_command();
 Command make_debug_command();
+Command make_debug_context_files_command();
+Command make_debug_plan_command();
+Command make_imagetools_command();
 
 }  // namespace xarch::cli
