@@ -212,7 +212,7 @@ int print_json(Registry& registry, const std::string& name, const Reference& ref
         w.end_object();
     }
     w.end_object();
-    io.out << indent_json(w.text()) << '\n';
+    io.out << oci::json::indent(w.text()) << '\n';
     return kExitOk;
 }
 
@@ -313,89 +313,6 @@ int run_inspect(const ParsedArgs& args, Io& io) {
 
 // ---- create ----
 
-// An --annotation: "KEY=VALUE" and "index:KEY=VALUE" for the index itself,
-// "manifest-descriptor[PLATFORM]:KEY=VALUE" for its entries (those of PLATFORM only when given).
-struct AnnotationFlag {
-    bool descriptor = false;
-    std::optional<Platform> platform;
-    std::string key;
-    std::string value;
-};
-
-std::vector<AnnotationFlag> parse_annotations(const std::vector<std::string>& flags) {
-    std::vector<AnnotationFlag> out;
-    for (const std::string& flag : flags) {
-        const std::size_t eq = flag.find('=');
-        if (eq == std::string::npos) {
-            throw UsageError("invalid annotation \"" + flag + "\": expected key=value");
-        }
-        const std::string left = flag.substr(0, eq);
-        const std::string value = flag.substr(eq + 1);
-        const std::size_t colon = left.find(':');
-        std::vector<std::string> types{"index"};
-        std::string key = left;
-        if (colon != std::string::npos) {
-            types.clear();
-            key = left.substr(colon + 1);
-            std::string rest = left.substr(0, colon);
-            for (std::size_t start = 0;;) {
-                const std::size_t comma = rest.find(',', start);
-                types.push_back(rest.substr(start, comma - start));
-                if (comma == std::string::npos) {
-                    break;
-                }
-                start = comma + 1;
-            }
-        }
-        if (key.empty()) {
-            throw UsageError("invalid annotation \"" + flag + "\": the key is empty");
-        }
-        for (const std::string& type_and_platform : types) {
-            AnnotationFlag a{.descriptor = false, .platform = {}, .key = key, .value = value};
-            std::string type = type_and_platform;
-            if (const std::size_t bracket = type.find('[');
-                bracket != std::string::npos && type.back() == ']') {
-                a.platform = Platform::parse(type.substr(bracket + 1, type.size() - bracket - 2));
-                type.resize(bracket);
-            }
-            if (type == "manifest-descriptor") {
-                a.descriptor = true;
-            } else if (type != "index" || a.platform) {
-                throw UsageError("annotation type \"" + type_and_platform + "\" in \"" + flag +
-                                 "\" is not supported: use index: (the default) or "
-                                 "manifest-descriptor[PLATFORM]:");
-            }
-            out.push_back(std::move(a));
-        }
-    }
-    return out;
-}
-
-// A manifest of the new index and where it is copied from.
-struct Entry {
-    Descriptor descriptor;
-    Reference source;
-};
-
-// buildx's combine: an index source gives its manifests, a manifest source one entry with the
-// platform of its config; an entry seen twice keeps its place, takes the later platform and
-// merges annotations.
-void add_entry(std::vector<Entry>& entries, Entry entry) {
-    auto it = std::find_if(entries.begin(), entries.end(), [&](const Entry& e) {
-        return e.descriptor.digest == entry.descriptor.digest;
-    });
-    if (it == entries.end()) {
-        entries.push_back(std::move(entry));
-        return;
-    }
-    if (entry.descriptor.platform) {
-        it->descriptor.platform = entry.descriptor.platform;
-    }
-    for (const auto& [key, value] : entry.descriptor.annotations) {
-        it->descriptor.annotations[key] = value;
-    }
-}
-
 bool looks_like_digest(std::string_view text) {
     return text.starts_with("sha256:") || text.starts_with("sha384:") ||
            text.starts_with("sha512:");
@@ -437,78 +354,6 @@ std::vector<Reference> resolve_sources(const std::vector<std::string>& texts,
     return out;
 }
 
-struct NewIndex {
-    RawContent content;
-    std::vector<Entry> entries;
-};
-
-NewIndex combine(Registry& registry,
-                 const std::vector<Reference>& sources,
-                 const std::vector<std::string>& source_texts,
-                 const std::vector<AnnotationFlag>& annotations) {
-    std::vector<Entry> entries;
-    std::optional<RawContent> only_index;
-    for (std::size_t i = 0; i < sources.size(); ++i) {
-        const Reference& source = sources[i];
-        // A bare digest is named with the repository it was looked up in.
-        const std::string what =
-            looks_like_digest(source_texts[i]) ? source.to_string() : source_texts[i];
-        explained(what, [&] {
-            const RawContent raw = registry.fetch_manifest(source);
-            const Reference pinned = source.without_tag().with_digest(raw.digest.to_string());
-            if (media_type::is_index(raw.media_type)) {
-                for (const Descriptor& d : parse_index(raw.bytes, raw.media_type).manifests) {
-                    add_entry(entries, {d, pinned.with_digest(d.digest.to_string())});
-                }
-                if (sources.size() == 1) {
-                    only_index = raw;
-                }
-                return;
-            }
-            Descriptor d = raw.descriptor();
-            const Manifest manifest = parse_manifest(raw.bytes, raw.media_type);
-            if (media_type::is_config(manifest.config.media_type)) {
-                // buildx writes os, architecture and variant, normalized.
-                const Platform p = parse_config(registry.fetch_blob(pinned, manifest.config))
-                                       .platform()
-                                       .normalized();
-                d.platform = Platform(p.os(), p.architecture(), p.variant());
-            }
-            add_entry(entries, {std::move(d), pinned});
-        });
-    }
-    // One index and nothing to change: a carbon copy, its bytes untouched.
-    if (only_index && annotations.empty()) {
-        return {*only_index, std::move(entries)};
-    }
-    ImageIndex index;
-    const bool all_docker = std::all_of(entries.begin(), entries.end(), [](const Entry& e) {
-        return e.descriptor.media_type.starts_with("application/vnd.docker.");
-    });
-    // Annotations need an OCI index; asked for, they get one even over Docker manifests.
-    index.media_type =
-        std::string(all_docker && annotations.empty() ? media_type::kDockerManifestList
-                                                      : media_type::kOciIndex);
-    for (const AnnotationFlag& a : annotations) {
-        if (!a.descriptor) {
-            index.annotations[a.key] = a.value;
-            continue;
-        }
-        for (Entry& e : entries) {
-            if (!a.platform ||
-                (e.descriptor.platform &&
-                 e.descriptor.platform->normalized().to_string() == a.platform->to_string())) {
-                e.descriptor.annotations[a.key] = a.value;
-            }
-        }
-    }
-    for (const Entry& e : entries) {
-        index.manifests.push_back(e.descriptor);
-    }
-    // buildx pushes json.MarshalIndent's bytes; the same bytes give the same digest.
-    return {RawContent::of(indent_json(index.serialize()), index.media_type), std::move(entries)};
-}
-
 int run_create(const ParsedArgs& args, Io& io) {
     const bool dry_run = args.has("dry-run");
     std::vector<Reference> tags;
@@ -518,41 +363,31 @@ int run_create(const ParsedArgs& args, Io& io) {
     if (tags.empty() && !dry_run) {
         throw UsageError("no tag to push to: give one with -t NAME[:TAG], or use --dry-run");
     }
-    const std::vector<AnnotationFlag> annotations = parse_annotations(args.all("annotation"));
+    CreateIndexOptions options;
+    options.dry_run = dry_run;
+    for (const std::string& flag : args.all("annotation")) {
+        try {
+            for (IndexAnnotation& a : IndexAnnotation::parse(flag)) {
+                options.annotations.push_back(std::move(a));
+            }
+        } catch (const Error& e) {
+            throw UsageError(e.what());
+        }
+    }
     const std::vector<Reference> sources = resolve_sources(args.positional, tags);
     Registry registry = open_registry(args, io);
-    const NewIndex created = combine(registry, sources, args.positional, annotations);
+    std::string what;
+    for (const Reference& s : sources) {
+        what += (what.empty() ? "" : ", ") + s.to_string();
+    }
+    const RawContent created =
+        explained(what, [&] { return registry.create_index(tags, sources, options); });
     if (dry_run) {
-        io.out << created.content.bytes << '\n';
+        io.out << created.bytes << '\n';
         return kExitOk;
     }
-    const std::string digest = created.content.digest.to_string();
-    // Per repository: the manifests it lacks, then the index under each of its tags.
-    std::vector<std::string> repositories;
     for (const Reference& t : tags) {
-        if (std::find(repositories.begin(), repositories.end(), t.name()) == repositories.end()) {
-            repositories.push_back(t.name());
-        }
-    }
-    for (const std::string& repository : repositories) {
-        const Reference destination = Reference::parse_repository(repository);
-        for (const Entry& e : created.entries) {
-            if (e.source.name() == repository) {
-                continue;
-            }
-            const std::string entry_digest = e.descriptor.digest.to_string();
-            io.err << "copying " << entry_digest << " from " << e.source.to_string() << " to "
-                   << repository << '\n';
-            explained(e.source.to_string(),
-                      [&] { registry.copy(e.source, destination.with_digest(entry_digest)); });
-        }
-        for (const Reference& t : tags) {
-            if (t.name() != repository) {
-                continue;
-            }
-            io.err << "pushing " << digest << " to " << t.to_string() << '\n';
-            explained(t.to_string(), [&] { registry.push_manifest(t, created.content); });
-        }
+        io.err << "pushing " << created.digest.to_string() << " to " << t.to_string() << '\n';
     }
     return kExitOk;
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Go's text/tabwriter and json.Indent, as buildx's printers use them, so that `xarch imagetools`
-// prints what `docker buildx imagetools` prints, byte for byte.
+// Go's text/tabwriter, as buildx's printers use it, so that `xarch imagetools` prints what
+// `docker buildx imagetools` prints, byte for byte (json.Indent is oci::json::indent).
 #pragma once
 
 #include <algorithm>
@@ -97,66 +97,5 @@ private:
     std::vector<std::string> cells_;
     std::string cell_;
 };
-
-// Go's json.Indent(prefix "", indent "  ") of compact JSON: what json.MarshalIndent writes, and
-// so buildx's `{{json .}}` and the index bytes `imagetools create` pushes. Strings are copied
-// untouched, so Go's escaping from the compact writer survives.
-inline std::string indent_json(std::string_view compact) {
-    std::string out;
-    int depth = 0;
-    bool in_string = false;
-    bool escaped = false;
-    auto newline = [&] {
-        out += '\n';
-        out.append(static_cast<std::size_t>(depth) * 2, ' ');
-    };
-    for (std::size_t i = 0; i < compact.size(); ++i) {
-        const char c = compact[i];
-        if (in_string) {
-            out += c;
-            if (escaped) {
-                escaped = false;
-            } else if (c == '\\') {
-                escaped = true;
-            } else if (c == '"') {
-                in_string = false;
-            }
-            continue;
-        }
-        switch (c) {
-            case '"':
-                in_string = true;
-                out += c;
-                break;
-            case '{':
-            case '[':
-                out += c;
-                // Go keeps empty objects and arrays on one line.
-                if (i + 1 < compact.size() && (compact[i + 1] == '}' || compact[i + 1] == ']')) {
-                    out += compact[++i];
-                    break;
-                }
-                ++depth;
-                newline();
-                break;
-            case '}':
-            case ']':
-                --depth;
-                newline();
-                out += c;
-                break;
-            case ',':
-                out += c;
-                newline();
-                break;
-            case ':':
-                out += ": ";
-                break;
-            default:
-                out += c;
-        }
-    }
-    return out;
-}
 
 }  // namespace xarch::cli

@@ -65,6 +65,33 @@ struct CopyOptions {
     std::vector<Platform> platforms;
 };
 
+/// An annotation of an index made by create_index(), as `buildx imagetools create --annotation`
+/// takes it.
+struct IndexAnnotation {
+    /// false: on the index itself; true: on the descriptors of its manifests.
+    bool on_descriptors = false;
+    /// With on_descriptors: only the manifests of this platform (compared normalized).
+    std::optional<Platform> platform;
+    std::string key;
+    std::string value;
+
+    /// buildx's --annotation syntax: "KEY=VALUE" and "index:KEY=VALUE" for the index,
+    /// "manifest-descriptor:KEY=VALUE" for every manifest,
+    /// "manifest-descriptor[PLATFORM]:KEY=VALUE" for one platform's; several types may be given
+    /// comma-separated ("index,manifest- descriptor:K=V"), giving one annotation each. Throws
+    /// Error(kInvalidArgument) quoting the text: no '=', an empty key, another type (manifest,
+    /// index-descriptor: buildx writes those only when building).
+    static std::vector<IndexAnnotation> parse(std::string_view text);
+
+    friend bool operator==(const IndexAnnotation&, const IndexAnnotation&) = default;
+};
+
+struct CreateIndexOptions {
+    std::vector<IndexAnnotation> annotations;
+    /// Make the index and push nothing (no manifest copied, no tag written).
+    bool dry_run = false;
+};
+
 /// What inspect() found: the document exactly as served, and its parsed form.
 struct InspectResult {
     Descriptor descriptor;
@@ -159,12 +186,20 @@ public:
     /// present skipped as push() does, blobs mounted when both are on the same registry.
     /// Returns the destination root's descriptor.
     Descriptor copy(const Reference& src, const Reference& dst, const CopyOptions& options = {});
-    /// A new index of the sources' manifests (an index source contributes all its manifests),
-    /// with `annotations`, pushed by dst's tag; sources from other repositories are copied into
-    /// dst's repository first (like `buildx imagetools create`).
+    /// create_index({dst}, sources, ...) below with `annotations` on the index; returns its
+    /// descriptor.
     Descriptor create_index(const Reference& dst,
                             const std::vector<Reference>& sources,
                             const std::map<std::string, std::string>& annotations = {});
+    /// `buildx imagetools create`: a new index of the sources' manifests (an index source gives
+    /// all of them, a manifest source one entry with its config's platform, normalized;
+    /// duplicates merged), or the lone index source unchanged when there is nothing to add. The
+    /// bytes are those buildx pushes (Go's json.MarshalIndent), so the digest is buildx's. Each
+    /// tag's repository first gets the manifests it lacks (copied, blobs mounted on one
+    /// registry), then the index under the tag. Returns the index bytes (also with dry_run).
+    RawContent create_index(const std::vector<Reference>& tags,
+                            const std::vector<Reference>& sources,
+                            const CreateIndexOptions& options);
     InspectResult inspect(const Reference& ref);
 
     class Impl;

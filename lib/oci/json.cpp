@@ -477,4 +477,62 @@ void write_extra(Writer& writer,
     }
 }
 
+std::string indent(std::string_view compact) {
+    std::string out;
+    int depth = 0;
+    bool in_string = false;
+    bool escaped = false;
+    auto newline = [&] {
+        out += '\n';
+        out.append(static_cast<std::size_t>(depth) * 2, ' ');
+    };
+    for (std::size_t i = 0; i < compact.size(); ++i) {
+        const char c = compact[i];
+        if (in_string) {
+            out += c;
+            if (escaped) {
+                escaped = false;
+            } else if (c == '\\') {
+                escaped = true;
+            } else if (c == '"') {
+                in_string = false;
+            }
+            continue;
+        }
+        switch (c) {
+            case '"':
+                in_string = true;
+                out += c;
+                break;
+            case '{':
+            case '[':
+                out += c;
+                // Go keeps empty objects and arrays on one line.
+                if (i + 1 < compact.size() && (compact[i + 1] == '}' || compact[i + 1] == ']')) {
+                    out += compact[++i];
+                    break;
+                }
+                ++depth;
+                newline();
+                break;
+            case '}':
+            case ']':
+                --depth;
+                newline();
+                out += c;
+                break;
+            case ',':
+                out += c;
+                newline();
+                break;
+            case ':':
+                out += ": ";
+                break;
+            default:
+                out += c;
+        }
+    }
+    return out;
+}
+
 }  // namespace xarch::oci::json

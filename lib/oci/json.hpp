@@ -23,6 +23,11 @@ namespace bj = boost::json;
 // JSON at byte N: ...".
 bj::value parse_document(std::string_view text, std::string_view what);
 
+// Go's json.Indent(prefix "", indent "  ") of compact JSON: what json.MarshalIndent writes (the
+// index bytes `buildx imagetools create` pushes, buildx's `{{json .}}`). Strings are copied
+// untouched, so Go's escaping from the compact writer survives.
+std::string indent(std::string_view compact);
+
 // "config" + "size" -> "config.size"; "layers" + 2 -> "layers[2]".
 std::string join(std::string_view path, std::string_view key);
 std::string join(std::string_view path, std::size_t index);

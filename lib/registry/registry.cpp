@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // xarch::Registry: the distribution API operations on top of the transport, and push, pull,
 // copy, create_index and inspect on top of them.
+#include "oci/json.hpp"
 #include "registry/operations.hpp"
 #include "registry/referrers.hpp"
 #include "registry/registry_errors.hpp"
@@ -19,6 +20,7 @@
 #include <cstring>
 #include <exception>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 #include <utility>
@@ -899,46 +901,110 @@ public:
         return push_root(op, target, p.root);
     }
 
-    Descriptor create_index(Op& op,
-                            const Reference& dst,
+    // buildx's `imagetools create`: an index source gives its manifests, a manifest source one
+    // entry with its config's platform (os/architecture/variant, normalized); an entry seen
+    // twice keeps its place, takes the later platform and merges annotations. A lone index
+    // with nothing to change is carbon-copied; otherwise the index is json.MarshalIndent's
+    // bytes, as buildx pushes them, so the same sources give buildx's digest.
+    RawContent create_index(Op& op,
+                            const std::vector<Reference>& tags,
                             const std::vector<Reference>& sources,
-                            const std::map<std::string, std::string>& annotations) {
+                            const CreateIndexOptions& o) {
         if (sources.empty()) {
-            throw Error(ErrorCode::kInvalidArgument,
-                        "create_index for " + dst.to_string() + " needs at least one source");
+            throw Error(ErrorCode::kInvalidArgument, "create_index needs at least one source");
         }
-        ImageIndex index;
-        bool all_docker = annotations.empty();
+        if (tags.empty() && !o.dry_run) {
+            throw Error(ErrorCode::kInvalidArgument,
+                        "create_index needs a tag to push to (or dry_run)");
+        }
+        struct Entry {
+            Descriptor descriptor;
+            Reference source;  // pinned by digest
+        };
+        std::vector<Entry> entries;
+        const auto add = [&](Entry entry) {
+            auto it = std::find_if(entries.begin(), entries.end(), [&](const Entry& e) {
+                return e.descriptor.digest == entry.descriptor.digest;
+            });
+            if (it == entries.end()) {
+                entries.push_back(std::move(entry));
+                return;
+            }
+            if (entry.descriptor.platform) {
+                it->descriptor.platform = entry.descriptor.platform;
+            }
+            for (const auto& [key, value] : entry.descriptor.annotations) {
+                it->descriptor.annotations[key] = value;
+            }
+        };
+        std::optional<RawContent> only_index;
         for (const auto& source : sources) {
             const auto raw = fetch_manifest(op, source);
             const auto pinned = source.without_tag().with_digest(raw.digest.to_string());
-            if (source.registry() != dst.registry() || source.repository() != dst.repository()) {
-                copy(op, pinned, dst.without_tag().with_digest(raw.digest.to_string()), {});
-            }
-            std::vector<Descriptor> entries;
             if (media_type::is_index(raw.media_type)) {
-                entries = parse_index(raw.bytes, raw.media_type).manifests;
-            } else {
-                auto d = raw.descriptor();
-                const auto manifest = parse_manifest(raw.bytes, raw.media_type);
-                if (media_type::is_config(manifest.config.media_type)) {
-                    d.platform = parse_config(fetch_blob(op, pinned, manifest.config)).platform();
+                for (const auto& d : parse_index(raw.bytes, raw.media_type).manifests) {
+                    add({d, pinned.with_digest(d.digest.to_string())});
                 }
-                entries.push_back(std::move(d));
-            }
-            for (auto& d : entries) {
-                all_docker = all_docker && d.media_type == media_type::kDockerManifest;
-                if (std::none_of(index.manifests.begin(), index.manifests.end(),
-                                 [&](const Descriptor& e) { return e.digest == d.digest; })) {
-                    index.manifests.push_back(std::move(d));
+                if (sources.size() == 1) {
+                    only_index = raw;
                 }
+                continue;
             }
+            auto d = raw.descriptor();
+            const auto manifest = parse_manifest(raw.bytes, raw.media_type);
+            if (media_type::is_config(manifest.config.media_type)) {
+                const Platform p =
+                    parse_config(fetch_blob(op, pinned, manifest.config)).platform().normalized();
+                d.platform = Platform(p.os(), p.architecture(), p.variant());
+            }
+            add({std::move(d), pinned});
         }
-        // Docker's manifest list has no annotations; buildx writes it only for pure Docker input.
-        index.media_type =
-            std::string(all_docker ? media_type::kDockerManifestList : media_type::kOciIndex);
-        index.annotations = annotations;
-        return push_manifest(op, dst, index.to_raw());
+        RawContent content;
+        if (only_index && o.annotations.empty()) {
+            content = *only_index;
+        } else {
+            ImageIndex index;
+            const bool all_docker = std::all_of(entries.begin(), entries.end(), [](const Entry& e) {
+                return e.descriptor.media_type.starts_with("application/vnd.docker.");
+            });
+            // Docker's manifest list has no annotations: asked for, they get an OCI index.
+            index.media_type =
+                std::string(all_docker && o.annotations.empty() ? media_type::kDockerManifestList
+                                                                : media_type::kOciIndex);
+            for (const auto& a : o.annotations) {
+                if (!a.on_descriptors) {
+                    index.annotations[a.key] = a.value;
+                    continue;
+                }
+                for (auto& e : entries) {
+                    if (!a.platform ||
+                        (e.descriptor.platform && e.descriptor.platform->normalized().to_string() ==
+                                                      a.platform->normalized().to_string())) {
+                        e.descriptor.annotations[a.key] = a.value;
+                    }
+                }
+            }
+            for (const auto& e : entries) {
+                index.manifests.push_back(e.descriptor);
+            }
+            content = RawContent::of(oci::json::indent(index.serialize()), index.media_type);
+        }
+        if (o.dry_run) {
+            return content;
+        }
+        // Per destination repository: the manifests it lacks, then the index under its tags.
+        std::set<std::string> copied_to;
+        for (const auto& tag : tags) {
+            if (copied_to.insert(tag.name()).second) {
+                for (const auto& e : entries) {
+                    if (e.source.name() != tag.name()) {
+                        copy(op, e.source, tag.without_tag().with_digest(e.source.digest()), {});
+                    }
+                }
+            }
+            push_manifest(op, tag, content);
+        }
+        return content;
     }
 
     InspectResult inspect(Op& op, const Reference& ref) {
@@ -1087,8 +1153,18 @@ Descriptor Registry::copy(const Reference& src, const Reference& dst, const Copy
 Descriptor Registry::create_index(const Reference& dst,
                                   const std::vector<Reference>& sources,
                                   const std::map<std::string, std::string>& annotations) {
+    CreateIndexOptions options;
+    for (const auto& [key, value] : annotations) {
+        options.annotations.push_back(
+            {.on_descriptors = false, .platform = {}, .key = key, .value = value});
+    }
+    return create_index(std::vector<Reference>{dst}, sources, options).descriptor();
+}
+RawContent Registry::create_index(const std::vector<Reference>& tags,
+                                  const std::vector<Reference>& sources,
+                                  const CreateIndexOptions& options) {
     return with_operation(*impl_, [&](Impl& impl, registry::Operation& op) {
-        return impl.create_index(op, dst, sources, annotations);
+        return impl.create_index(op, tags, sources, options);
     });
 }
 InspectResult Registry::inspect(const Reference& ref) {

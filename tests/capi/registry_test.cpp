@@ -321,7 +321,8 @@ TEST_F(CapiRegistry, CreatesAnIndexAndInspectsIt) {
     EXPECT_EQ(sha256(raw.str()), json_string(created.str(), "digest"));
     EXPECT_THAT(raw.str(), HasSubstr(env_.busybox_manifest("linux/amd64")));
     EXPECT_THAT(raw.str(), HasSubstr(env_.busybox_manifest("linux/arm64")));
-    EXPECT_THAT(raw.str(), HasSubstr(R"("org.opencontainers.image.description":"two")"));
+    // buildx's bytes: Go's json.MarshalIndent.
+    EXPECT_THAT(raw.str(), HasSubstr(R"("org.opencontainers.image.description": "two")"));
     EXPECT_EQ(config.str(), "") << "an index has no config";
 
     Buf single;

@@ -794,10 +794,41 @@ TEST_F(RegistryTest, CreatesAnIndexFromManifestsAndInspectsIt) {
     EXPECT_EQ(inspected.index->manifests[1].platform->to_string(), "linux/arm64");
     EXPECT_EQ(inspected.index->annotations.at("org.opencontainers.image.description"), "two");
 
-    // An index source is flattened.
+    // The bytes are buildx's (json.MarshalIndent) and their digest is the one pushed.
+    EXPECT_EQ(inspected.raw.bytes.rfind("{\n  \"schemaVersion\": 2,\n  \"mediaType\": ", 0), 0U)
+        << inspected.raw.bytes;
+    EXPECT_EQ(Digest::of(inspected.raw.bytes), created.digest);
+
+    // A lone index source with nothing to add is carbon-copied, its digest kept.
     const auto flat = on(env_.plain, "flat");
-    registry.create_index(flat, {busybox(env_.plain)});
+    EXPECT_EQ(registry.create_index(flat, {busybox(env_.plain)}).digest.to_string(),
+              env_.busybox_index_digest);
     EXPECT_EQ(registry.inspect(flat).index->manifests.size(), 3U);
+
+    // Descriptor annotations for one platform, two tags, and a dry run that pushes nothing.
+    xarch::CreateIndexOptions options;
+    options.annotations =
+        xarch::IndexAnnotation::parse("manifest-descriptor[linux/arm64]:org.example.arch=arm");
+    const auto more = xarch::IndexAnnotation::parse("index,manifest-descriptor:k=v");
+    options.annotations.insert(options.annotations.end(), more.begin(), more.end());
+    options.dry_run = true;
+    const auto tagged = on(env_.plain, "annotated");
+    const auto dry =
+        registry.create_index({tagged, tagged.with_tag("second")}, {busybox(env_.plain)}, options);
+    EXPECT_THROW(registry.resolve(tagged), Error) << "a dry run pushed the index";
+    const auto index = xarch::parse_index(dry.bytes, dry.media_type);
+    EXPECT_EQ(index.annotations.at("k"), "v");
+    for (const auto& m : index.manifests) {
+        EXPECT_EQ(m.annotations.at("k"), "v");
+        EXPECT_EQ(m.annotations.count("org.example.arch"),
+                  m.platform->to_string() == "linux/arm64" ? 1U : 0U);
+    }
+    options.dry_run = false;
+    const auto pushed =
+        registry.create_index({tagged, tagged.with_tag("second")}, {busybox(env_.plain)}, options);
+    EXPECT_EQ(pushed, dry);
+    EXPECT_EQ(registry.resolve(tagged).digest, pushed.digest);
+    EXPECT_EQ(registry.resolve(tagged.with_tag("second")).digest, pushed.digest);
 
     const auto single = registry.inspect(base.with_digest(env_.busybox_manifest("linux/arm64")));
     ASSERT_TRUE(single.config.has_value());
