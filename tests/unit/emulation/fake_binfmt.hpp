@@ -4,11 +4,13 @@
 #pragma once
 
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -27,6 +29,36 @@ inline std::string read_text(const std::filesystem::path& path) {
 inline void write_text(const std::filesystem::path& path, std::string_view text) {
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
     out << text;
+}
+
+// Runs `body` in a child process that is `nobody` (uid/gid 65534) when the test runs as root, so
+// that what permissions deny an ordinary user is tested under root too (root writes read-only
+// files). `dirs` are opened to everyone first (mkdtemp makes them 0700). Returns the child's
+// exit status: body's return value, 125 when dropping privileges failed, 126 when body threw.
+inline int run_as_nobody(const std::vector<std::string>& dirs, const std::function<int()>& body) {
+    for (const auto& dir : dirs) {
+        ::chmod(dir.c_str(), 0755);
+    }
+    const pid_t pid = ::fork();
+    if (pid < 0) {
+        return -1;
+    }
+    if (pid == 0) {
+        if (::getuid() == 0 && (::setgid(65534) != 0 || ::setuid(65534) != 0)) {
+            ::_exit(125);
+        }
+        int status = 126;
+        try {
+            status = body();
+        } catch (...) {
+        }
+        ::_exit(status);
+    }
+    int status = 0;
+    if (::waitpid(pid, &status, 0) != pid || !WIFEXITED(status)) {
+        return -1;
+    }
+    return WEXITSTATUS(status);
 }
 
 class TempDir {
