@@ -35,6 +35,7 @@
 #ifndef XARCH_H
 #define XARCH_H
 
+#include "xarch/builder.h"
 #include "xarch/common.h"
 #include "xarch/context.h"
 #include "xarch/emulators.h"

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <xarch.h>
+#include <xarch/builder.hpp>
 #include <xarch/context.hpp>
 #include <xarch/emulators.hpp>
 #include <xarch/error.hpp>
@@ -96,6 +97,29 @@ struct xarch_context {
     std::mutex mutex;
     xarch::BuildContext value;
     std::string directory;  // value.directory()
+};
+
+// A builder; xarch::Builder is thread-safe, so the handle may be shared by threads.
+struct xarch_builder {
+    explicit xarch_builder(xarch::BuilderOptions options)
+        : value(std::move(options)), cache_dir(value.cache_dir().string()) {}
+
+    xarch::Builder value;
+    std::string cache_dir;  // value.cache_dir()
+};
+
+// What a build made; immutable, its strings made once, up front.
+struct xarch_build_result {
+    struct Image {
+        std::string platform;
+        std::string manifest_digest;
+        std::string config_digest;
+    };
+    std::string descriptor;  // OCI descriptor JSON
+    std::string digest;
+    std::string metadata_json;
+    std::vector<Image> items;  // named `items` for capi::item()
+    std::vector<std::string> warnings;
 };
 
 // The entries of a scan or of a COPY resolution; immutable.
@@ -278,5 +302,7 @@ void fill_strarray(xarch_strarray* out, const std::vector<std::string>& strings)
 
 // The C++ options for a C options struct (NULL: defaults), reading only the fields of its version.
 emulators::Options to_options(const xarch_emulators_options* options);
+// The same for xarch_registry_options (registry_c.cpp); builders take them too.
+RegistryOptions to_registry_options(const xarch_registry_options* options);
 
 }  // namespace xarch::capi

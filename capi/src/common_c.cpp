@@ -81,7 +81,8 @@ int xarch_abi_version(void) {
 
 uint32_t xarch_features(void) {
     return xarch::capi::guard(uint32_t{0}, []() -> uint32_t {
-        uint32_t features = XARCH_FEATURE_PLATFORM | XARCH_FEATURE_REGISTRY | XARCH_FEATURE_CONTEXT;
+        uint32_t features = XARCH_FEATURE_PLATFORM | XARCH_FEATURE_REGISTRY |
+                            XARCH_FEATURE_CONTEXT | XARCH_FEATURE_BUILDER;
 #if defined(__linux__)
         features |= XARCH_FEATURE_EMULATORS;
 #endif

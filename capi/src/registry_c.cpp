@@ -70,6 +70,8 @@ TransferProgressCallback progress_from_callback(xarch_transfer_progress_cb callb
     };
 }
 
+}  // namespace
+
 RegistryOptions to_registry_options(const xarch_registry_options* options) {
     RegistryOptions result;
     if (options == nullptr) {
@@ -146,6 +148,8 @@ RegistryOptions to_registry_options(const xarch_registry_options* options) {
     }
     return result;
 }
+
+namespace {
 
 // ---- Arguments and results ----------------------------------------------------------------------
 

@@ -43,5 +43,7 @@ Command make_debug_command();
 Command make_debug_context_files_command();
 Command make_debug_plan_command();
 Command make_imagetools_command();
+Command make_prune_command();
+Command make_build_command();
 
 }  // namespace xarch::cli

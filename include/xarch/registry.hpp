@@ -65,6 +65,19 @@ struct CopyOptions {
     std::vector<Platform> platforms;
 };
 
+/// How push() finds blobs that are not in the layout: a build's base layers often are only in
+/// the registry they came from.
+struct PushOptions {
+    /// A repository holding each such blob. On the destination's registry the blob is mounted
+    /// from it (no bytes move); when the registry refuses the mount, or the repository is on
+    /// another registry, the blob is streamed from there. Blobs present in the layout are
+    /// mounted too when listed here, and uploaded from the layout when the mount is refused.
+    std::map<Digest, Reference> mount_from;
+    /// Bytes moved per blob for this push; null: RegistryOptions::progress. Returning false
+    /// cancels the push.
+    TransferProgressCallback progress;
+};
+
 /// An annotation of an index made by create_index(), as `buildx imagetools create --annotation`
 /// takes it.
 struct IndexAnnotation {
@@ -177,6 +190,12 @@ public:
     /// (blobs and child manifests by digest; the root by dst's tag), so a re-push uploads and
     /// writes nothing. Returns the root's descriptor.
     Descriptor push(const OciLayout& layout, const Descriptor& root, const Reference& dst);
+    /// push() with blobs absent from the layout mounted or streamed from the repositories
+    /// options.mount_from names (Error(kNotFound) for a blob in neither).
+    Descriptor push(const OciLayout& layout,
+                    const Descriptor& root,
+                    const Reference& dst,
+                    const PushOptions& options);
     /// Stores `ref` and what it reaches in `layout` and adds the root to index.json (named by
     /// the tag). With platforms, only those manifests of an index, under a new index.
     Descriptor pull(const Reference& ref,

@@ -2,6 +2,7 @@
 // The whole public C++ API of xarch.
 #pragma once
 
+#include "xarch/builder.hpp"
 #include "xarch/context.hpp"
 #include "xarch/credentials.hpp"
 #include "xarch/descriptor.hpp"
@@ -11,6 +12,7 @@
 #include "xarch/image_index.hpp"
 #include "xarch/oci_layout.hpp"
 #include "xarch/platform.hpp"
+#include "xarch/progress.hpp"
 #include "xarch/reference.hpp"
 #include "xarch/registry.hpp"
 #include "xarch/version.hpp"

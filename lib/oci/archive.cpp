@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <map>
 #include <memory>
 #include <string>
@@ -42,9 +43,13 @@ using Entry = std::unique_ptr<archive_entry, EntryDeleter>;
 
 [[noreturn]] void archive_failure(archive* a, std::string_view action, const stdfs::path& file) {
     const char* why = archive_error_string(a);
+    std::string message = why != nullptr ? why : "unknown libarchive error";
+    // libarchive's text for a failed write() is "Write error": the errno says which.
+    if (const int err = archive_errno(a); err > 0) {
+        message += std::string(" (") + std::strerror(err) + ")";
+    }
     throw Error(ErrorCode::kIo, "cannot " + std::string(action) + " the OCI archive " +
-                                    quote(file.string()) + ": " +
-                                    (why != nullptr ? why : "unknown libarchive error"));
+                                    quote(file.string()) + ": " + message);
 }
 
 // One member of the archive being written: a directory, bytes in memory, or a blob of the layout.

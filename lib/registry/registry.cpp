@@ -599,16 +599,29 @@ public:
         if (blob_exists(op, dst, blob.digest, push_scope(dst))) {
             return;
         }
-        std::string location;
-        if (src.registry() == dst.registry() && src.repository() != dst.repository()) {
-            auto started = mount_or_start(op, dst, blob.digest, src);
-            if (!started) {
-                return;
-            }
-            location = *started;
-        } else {
-            location = start_upload(op, dst);
+        if (auto location = mount_or_start_from(op, src, dst, blob.digest)) {
+            stream_blob(op, src, dst, blob, std::move(*location));
         }
+    }
+
+    // A mount when `src` is another repository of dst's registry and the registry does it
+    // (nullopt), else the Location of a new upload to dst.
+    std::optional<std::string> mount_or_start_from(Op& op,
+                                                   const Reference& src,
+                                                   const Reference& dst,
+                                                   const Digest& digest) {
+        if (src.registry() == dst.registry() && src.repository() != dst.repository()) {
+            return mount_or_start(op, dst, digest, src);
+        }
+        return start_upload(op, dst);
+    }
+
+    // `blob` fetched from `src` into the upload open at `location` on `dst`.
+    void stream_blob(Op& op,
+                     const Reference& src,
+                     const Reference& dst,
+                     const Descriptor& blob,
+                     std::string location) {
         if (blob.size <= options_.chunk_threshold) {
             const std::string bytes = fetch_blob(op, src, blob);
             upload(op, dst, location, blob, registry::bytes_body(bytes));
@@ -844,6 +857,50 @@ public:
             op, p,
             [&](const Descriptor& d) {
                 push_blob(op, dst, d, registry::file_body(layout.blob_path(d.digest)));
+            },
+            [&](const RawContent& m) { push_manifest_if_absent(op, dst, m); });
+        return push_root(op, dst, p.root);
+    }
+
+    // push() where a blob listed in mount_from is mounted from there, else uploaded from the
+    // layout, else streamed from there.
+    Descriptor push(Op& op,
+                    const OciLayout& layout,
+                    const Descriptor& root,
+                    const Reference& dst,
+                    const PushOptions& options) {
+        const auto p = plan(
+            raw_from_layout(layout, root),
+            [&](const Descriptor& d) { return raw_from_layout(layout, d); }, {},
+            root.digest.to_string());
+        transfer(
+            op, p,
+            [&](const Descriptor& d) {
+                const auto source = options.mount_from.find(d.digest);
+                if (source == options.mount_from.end()) {
+                    if (layout.has_blob(d.digest)) {
+                        push_blob(op, dst, d, registry::file_body(layout.blob_path(d.digest)));
+                    } else if (!blob_exists(op, dst, d.digest, push_scope(dst))) {
+                        throw Error(ErrorCode::kNotFound,
+                                    "cannot push blob " + d.digest.to_string() + " to " +
+                                        dst.name() + ": it is not in " + layout.path().string() +
+                                        " and no repository to mount it from was given");
+                    }
+                    return;
+                }
+                if (blob_exists(op, dst, d.digest, push_scope(dst))) {
+                    return;
+                }
+                auto location = mount_or_start_from(op, source->second, dst, d.digest);
+                if (!location) {
+                    return;
+                }
+                if (layout.has_blob(d.digest)) {
+                    upload(op, dst, std::move(*location), d,
+                           registry::file_body(layout.blob_path(d.digest)));
+                } else {
+                    stream_blob(op, source->second, dst, d, std::move(*location));
+                }
             },
             [&](const RawContent& m) { push_manifest_if_absent(op, dst, m); });
         return push_root(op, dst, p.root);
@@ -1137,6 +1194,13 @@ Descriptor Registry::push(const OciLayout& layout, const Descriptor& root, const
     return with_operation(*impl_, [&](Impl& impl, registry::Operation& op) {
         return impl.push(op, layout, root, dst);
     });
+}
+Descriptor Registry::push(const OciLayout& layout,
+                          const Descriptor& root,
+                          const Reference& dst,
+                          const PushOptions& options) {
+    registry::Operation op(options.progress ? options.progress : impl_->options().progress);
+    return impl_->push(op, layout, root, dst, options);
 }
 Descriptor Registry::pull(const Reference& ref,
                           OciLayout& layout,

@@ -578,6 +578,74 @@ TEST_F(RegistryTest, MountsAcrossRepositories) {
     EXPECT_TRUE(token.blob_exists(tb, blob.digest));
 }
 
+// push() with PushOptions: layers absent from the layout are mounted from their source
+// repository on the same registry, streamed from it when it is another registry, and refused
+// when no source is named.
+TEST_F(RegistryTest, PushMountsOrStreamsBlobsAbsentFromTheLayout) {
+    Registry registry(plain_options());
+    const OciLayout seeded = seeded_layout();
+    const auto root = seeded.resolve("busybox-amd64");
+    ASSERT_TRUE(root.has_value());
+    const auto manifest = xarch::parse_manifest(seeded.read_blob(root->digest), root->media_type);
+    // A layout with the manifest and config only: the layers stay in the registry.
+    const fs::path dir = temp_dir("layout");
+    OciLayout layout = OciLayout::create(dir);
+    layout.write_blob(*root, seeded.read_blob(root->digest));
+    layout.write_blob(manifest.config, seeded.read_blob(manifest.config.digest));
+    ASSERT_FALSE(manifest.layers.empty());
+
+    xarch::PushOptions same_registry;
+    for (const auto& layer : manifest.layers) {
+        same_registry.mount_from[layer.digest] = busybox(env_.fault_proxy);
+    }
+    const auto mounted = on(env_.fault_proxy, "mounted");
+    EXPECT_EQ(registry.push(layout, *root, mounted, same_registry).digest, root->digest);
+    // Each layer: one mount request and no upload of its bytes (the config, which the layout
+    // has, is uploaded).
+    const auto requests = proxy_requests(env_, mounted.repository() + "/blobs/uploads");
+    for (const auto& layer : manifest.layers) {
+        std::string encoded = layer.digest.to_string();
+        encoded.replace(encoded.find(':'), 1, "%3A");
+        int mounts = 0;
+        for (const auto& [method, path] : requests) {
+            if (path.find(encoded) == std::string::npos) {
+                continue;
+            }
+            EXPECT_EQ(method, "POST") << path;
+            mounts += path.find("mount=" + encoded) != std::string::npos ? 1 : 0;
+        }
+        EXPECT_EQ(mounts, 1) << layer.digest;
+    }
+    run("skopeo inspect --raw --tls-verify=false docker://" + mounted.to_string());
+
+    // The source on another registry (same backend, another address): the bytes are streamed.
+    xarch::PushOptions other_registry;
+    for (const auto& layer : manifest.layers) {
+        other_registry.mount_from[layer.digest] = busybox(env_.plain);
+    }
+    const auto streamed = on(env_.fault_proxy, "streamed");
+    registry.push(layout, *root, streamed, other_registry);
+    for (const auto& layer : manifest.layers) {
+        EXPECT_TRUE(registry.blob_exists(streamed, layer.digest));
+        EXPECT_EQ(registry.fetch_blob(streamed, layer).size(),
+                  static_cast<std::size_t>(layer.size));
+    }
+    for (const auto& [method, path] :
+         proxy_requests(env_, streamed.repository() + "/blobs/uploads")) {
+        EXPECT_EQ(path.find("mount="), std::string::npos) << method << " " << path;
+    }
+
+    // No source and not in the layout: refused before the manifest goes up.
+    try {
+        registry.push(layout, *root, on(env_.plain, "nosource"), xarch::PushOptions{});
+        ADD_FAILURE() << "pushed an image whose layers are nowhere";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.code(), ErrorCode::kNotFound) << e.what();
+        EXPECT_NE(std::string(e.what()).find("no repository to mount it from"), std::string::npos)
+            << e.what();
+    }
+}
+
 TEST_F(RegistryTest, UploadsALargeBlobInChunks) {
     RegistryOptions options = plain_options();
     options.chunk_threshold = std::int64_t{4} * 1024 * 1024;

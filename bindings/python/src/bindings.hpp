@@ -21,5 +21,7 @@ void init_emulators(pybind11::module_& m);
 void init_reference(pybind11::module_& m);
 // xarch.Registry and its values: Descriptor, RawContent, InspectResult, TransferProgress.
 void init_registry(pybind11::module_& m);
+// xarch.Builder and its values: ProgressEvent, BuildResult, PlatformImage, PruneResult.
+void init_builder(pybind11::module_& m);
 
 }  // namespace xarch::python

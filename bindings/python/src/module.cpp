@@ -16,4 +16,5 @@ PYBIND11_MODULE(_core, m) {
     xarch::python::init_emulators(m);
     xarch::python::init_reference(m);
     xarch::python::init_registry(m);
+    xarch::python::init_builder(m);
 }

@@ -12,6 +12,10 @@ Python bindings over the xarch C++ library::
         registry.resolve("localhost:5000/app:1.0")  # Descriptor(...)
         registry.copy("localhost:5000/app:1.0", "localhost:5000/app:arm", platforms="arm64")
 
+    builder = xarch.Builder()                   # cache in ~/.cache/xarch
+    builder.build(xarch.BuildContext("."), platforms="amd64,arm64",
+                  tags=["localhost:5000/app:1.0"], push=True)   # BuildResult(...)
+
 Every failure is an :class:`xarch.Error`; malformed input is a :class:`xarch.ParseError`, which
 is also a :class:`ValueError`.
 """
@@ -20,11 +24,16 @@ from . import _errors
 from ._errors import *  # noqa: F401,F403  (the exception classes; _errors.__all__ lists them)
 from ._core import (
     BuildContext,
+    Builder,
+    BuildResult,
     ContextEntry,
     Descriptor,
     InspectResult,
     Platform,
+    PlatformImage,
     PlatformMatcher,
+    ProgressEvent,
+    PruneResult,
     RawContent,
     Reference,
     Registry,
@@ -48,6 +57,11 @@ __all__ = [
     "InspectResult",
     "TransferProgress",
     "Registry",
+    "Builder",
+    "BuildResult",
+    "PlatformImage",
+    "ProgressEvent",
+    "PruneResult",
     "version",
     "abi_version",
     "emulators",

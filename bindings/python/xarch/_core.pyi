@@ -1,8 +1,21 @@
 # SPDX-License-Identifier: Apache-2.0
 """Native core of the xarch package (pybind11 bindings over the xarch C++ library)."""
 
+import datetime
 import os
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Type, Union
+from typing import (
+    Any,
+    Callable,
+    Dict,
+    Iterator,
+    List,
+    Mapping,
+    Optional,
+    Sequence,
+    Tuple,
+    Type,
+    Union,
+)
 
 from . import emulators as emulators
 
@@ -493,3 +506,157 @@ class Registry:
         """Pushes a new index of the sources' manifests (like `buildx imagetools create`)."""
     def inspect(self, reference: _ReferenceLike) -> InspectResult:
         """The document the reference names, raw and parsed."""
+
+class _ProgressEventKind:
+    """What a ProgressEvent reports: the enum ProgressEvent.Kind."""
+
+    VERTEX_STARTED: _ProgressEventKind
+    VERTEX_CACHED: _ProgressEventKind
+    VERTEX_COMPLETED: _ProgressEventKind
+    VERTEX_ERROR: _ProgressEventKind
+    STATUS: _ProgressEventKind
+    LOG: _ProgressEventKind
+    WARNING: _ProgressEventKind
+    @property
+    def name(self) -> str: ...
+    @property
+    def value(self) -> int: ...
+    def __int__(self) -> int: ...
+    def __eq__(self, other: object) -> bool: ...
+    def __hash__(self) -> int: ...
+
+class ProgressEvent:
+    """One build progress event, shaped like BuildKit's SolveStatus: what the progress callable
+    of Builder.build() receives. Several events share one `vertex` (a step). Read-only."""
+
+    Kind: Type[_ProgressEventKind]
+    @property
+    def kind(self) -> _ProgressEventKind:
+        """What happened."""
+    @property
+    def vertex(self) -> str:
+        """Stable id of the step: its cache key ("sha256:...") or a fixed name."""
+    @property
+    def name(self) -> str:
+        """What buildx prints for the step: "[linux/arm64 2/3] COPY . /app"."""
+    @property
+    def time_ns(self) -> int:
+        """When it happened, in nanoseconds since the Unix epoch."""
+    @property
+    def time(self) -> datetime.datetime:
+        """When it happened, as an aware datetime in UTC."""
+    @property
+    def id(self) -> str:
+        """STATUS: what is moved ("sha256:3f2a...", "pushing layers")."""
+    @property
+    def message(self) -> str:
+        """LOG, VERTEX_ERROR, WARNING: the text."""
+    @property
+    def current(self) -> int:
+        """STATUS: bytes (or items) done."""
+    @property
+    def total(self) -> int:
+        """STATUS: the total; 0 when unknown."""
+    @property
+    def completed(self) -> bool:
+        """STATUS: whether this item is finished."""
+
+class PlatformImage:
+    """What a build made for one platform; unpacks as (platform, manifest, config)."""
+
+    @property
+    def platform(self) -> Platform: ...
+    @property
+    def manifest(self) -> Descriptor:
+        """The descriptor of its manifest."""
+    @property
+    def config(self) -> str:
+        """The digest of its image config, "sha256:..."."""
+    def __iter__(self) -> Iterator[Union[Platform, Descriptor, str]]: ...
+
+class BuildResult:
+    """What Builder.build() made."""
+
+    @property
+    def descriptor(self) -> Descriptor:
+        """The index over all platforms (an image manifest's when one platform was built and an
+        output asked for a single manifest)."""
+    @property
+    def digest(self) -> str:
+        """Its digest, "sha256:..."."""
+    @property
+    def images(self) -> List[PlatformImage]:
+        """One per platform built."""
+    @property
+    def metadata(self) -> Dict[str, Any]:
+        """What buildx writes with --metadata-file, as a dict."""
+    @property
+    def warnings(self) -> List[str]: ...
+
+class PruneResult:
+    """What Builder.prune() removed."""
+
+    @property
+    def freed_bytes(self) -> int: ...
+    @property
+    def removed_entries(self) -> int: ...
+
+class Builder:
+    """Runs `docker buildx build` in this process (the embedded driver), with a persistent cache.
+
+    Registries are reached as xarch.Registry reaches them, with the same keyword options
+    (`transfer_jobs` is Registry's `jobs`). build() releases the GIL and may run on several
+    threads at once; Ctrl-C cancels it (KeyboardInterrupt). The progress callable runs with the
+    GIL held, maybe on a library thread; an exception it raises cancels the build and is
+    re-raised. cancel() may be called from any thread, also from the progress callable.
+    """
+
+    def __init__(
+        self,
+        cache_dir: Optional[_Path] = None,
+        jobs: int = 0,
+        *,
+        insecure_registries: Sequence[str] = ...,
+        ca_bundle: Optional[str] = None,
+        certs_dir: Optional[str] = None,
+        transfer_jobs: int = 4,
+        retry_attempts: int = 5,
+        user_agent: Optional[str] = None,
+        credentials: Optional[Callable[[str], Optional[Tuple[str, str]]]] = None,
+        anonymous: bool = False,
+        chunk_threshold: Optional[int] = None,
+        chunk_size: Optional[int] = None,
+    ) -> None:
+        """cache_dir: default $XDG_CACHE_HOME/xarch, else ~/.cache/xarch; jobs: steps at once
+        (0: one per core). The other options are xarch.Registry's."""
+    def build(
+        self,
+        context: BuildContext,
+        *,
+        platforms: Union[None, str, Sequence[_PlatformLike]] = None,
+        tags: Sequence[str] = ...,
+        outputs: Sequence[str] = ...,
+        push: bool = False,
+        load: bool = False,
+        annotations: Sequence[str] = ...,
+        no_cache: bool = False,
+        cache_from: Sequence[str] = ...,
+        cache_to: Sequence[str] = ...,
+        source_date_epoch: Optional[int] = None,
+        metadata_file: Optional[_Path] = None,
+        iid_file: Optional[_Path] = None,
+        docker_host: Optional[str] = None,
+        progress: Optional[Callable[[ProgressEvent], object]] = None,
+    ) -> BuildResult:
+        """Builds `context` for `platforms` into `outputs` (buildx --output strings; push/load
+        add type=registry/type=docker). Raises ParseError quoting a malformed option,
+        NotFoundError, RegistryError and its kin, CancelledError after cancel(); re-raises
+        KeyboardInterrupt and the progress callable's exception."""
+    def cancel(self) -> None:
+        """Stops every build in progress on this Builder (they raise CancelledError)."""
+    def prune(self, keep_storage: Optional[int] = None) -> PruneResult:
+        """Removes cached content, least recently used first, down to `keep_storage` bytes
+        (None: everything)."""
+    @property
+    def cache_dir(self) -> str:
+        """The cache directory in use (absolute)."""

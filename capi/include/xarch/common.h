@@ -47,6 +47,7 @@ XARCH_API int xarch_abi_version(void);
 #define XARCH_FEATURE_EMULATORS 0x2u /* xarch_emulators_* (Linux binfmt_misc) */
 #define XARCH_FEATURE_REGISTRY 0x4u  /* xarch_reference_*, xarch_registry_* */
 #define XARCH_FEATURE_CONTEXT 0x8u   /* xarch_context_*, xarch_scan_* */
+#define XARCH_FEATURE_BUILDER 0x10u  /* xarch_builder_*, xarch_build_* (@since 0.1) */
 
 /* What this build of the library supports, as XARCH_FEATURE_* bits.
  * Thread-safe. Cannot fail. */

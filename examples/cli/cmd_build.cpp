@@ -1,0 +1,227 @@
+// SPDX-License-Identifier: Apache-2.0
+// `xarch build`: docker buildx build's flags over xarch::Builder (the embedded driver).
+#include "command.hpp"
+#include "progress_view.hpp"
+#include "registry_flags.hpp"
+#include "xarch/builder.hpp"
+#include "xarch/context.hpp"
+#include "xarch/error.hpp"
+
+#include <pthread.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <csignal>
+#include <iostream>
+#include <iterator>
+#include <memory>
+#include <thread>
+
+namespace xarch::cli {
+
+namespace {
+
+// Ctrl-C (or SIGTERM) cancels the build: the library stops its steps and transfers and cleans
+// up; a second Ctrl-C exits at once. The signals are taken by a thread of ours (sigwait), since a
+// signal handler cannot safely call into the library.
+class InterruptCancels {
+public:
+    explicit InterruptCancels(Builder& builder) {
+        sigemptyset(&signals_);
+        sigaddset(&signals_, SIGINT);
+        sigaddset(&signals_, SIGTERM);
+        pthread_sigmask(SIG_BLOCK, &signals_, &previous_);
+        thread_ = std::thread([this, &builder] {
+            int signal = 0;
+            while (sigwait(&signals_, &signal) == 0) {
+                if (done_) {
+                    return;
+                }
+                if (interrupted_++ > 0) {
+                    _exit(130);
+                }
+                builder.cancel();
+            }
+        });
+    }
+    ~InterruptCancels() {
+        done_ = true;
+        pthread_kill(thread_.native_handle(), SIGTERM);
+        thread_.join();
+        pthread_sigmask(SIG_SETMASK, &previous_, nullptr);
+    }
+    InterruptCancels(const InterruptCancels&) = delete;
+    InterruptCancels& operator=(const InterruptCancels&) = delete;
+
+private:
+    sigset_t signals_{};
+    sigset_t previous_{};
+    std::atomic<bool> done_{false};
+    std::atomic<int> interrupted_{0};
+    std::thread thread_;
+};
+
+std::vector<Platform> parse_platforms(const std::vector<std::string>& values) {
+    std::vector<Platform> out;
+    for (const std::string& v : values) {
+        for (Platform& p : Platform::parse_list(v)) {
+            out.push_back(std::move(p));
+        }
+    }
+    return out;
+}
+
+BuildContext open_context(const std::string& path) {
+    if (path == "-") {
+        return BuildContext::from_tar_fd(STDIN_FILENO);
+    }
+    if (path.find("://") != std::string::npos || path.starts_with("git@")) {
+        throw UsageError("remote build contexts (" + path +
+                         ") are not supported yet: clone or download it and give the directory");
+    }
+    return BuildContext::from_directory(path);
+}
+
+int run_build(const ParsedArgs& args, Io& io) {
+    BuildContext context = open_context(args.positional.at(0));
+    if (args.has("file")) {
+        const std::string file = args.get("file");
+        if (file == "-") {
+            if (args.positional.at(0) == "-") {
+                throw UsageError("the context and the Dockerfile cannot both come from stdin");
+            }
+            context.set_dockerfile_text(std::string(std::istreambuf_iterator<char>(std::cin), {}));
+        } else {
+            context.set_dockerfile(file);
+        }
+    }
+    for (const std::string& a : args.all("build-arg")) {
+        context.add_build_arg(a);
+    }
+    for (const std::string& l : args.all("label")) {
+        context.add_label(l);
+    }
+    for (const std::string& c : args.all("build-context")) {
+        context.add_named_context(c);
+    }
+    for (const std::string& s : args.all("secret")) {
+        context.add_secret(s);
+    }
+    for (const std::string& s : args.all("ssh")) {
+        context.add_ssh(s);
+    }
+    context.set_target(args.get("target"));
+
+    BuildOptions options;
+    options.platforms = parse_platforms(args.all("platform"));
+    options.tags = args.all("tag");
+    for (const std::string& o : args.all("output")) {
+        options.outputs.push_back(OutputSpec::parse(o));
+    }
+    if (args.has("push")) {
+        options.outputs.push_back(OutputSpec::parse("type=registry"));
+    }
+    if (args.has("load")) {
+        options.outputs.push_back(OutputSpec::parse("type=docker"));
+    }
+    options.annotations = args.all("annotation");
+    options.no_cache = args.has("no-cache");
+    for (const std::string& c : args.all("cache-from")) {
+        options.cache_from.push_back(CacheSpec::parse(c));
+    }
+    for (const std::string& c : args.all("cache-to")) {
+        options.cache_to.push_back(CacheSpec::parse(c));
+    }
+    options.metadata_file = args.get("metadata-file");
+    options.iid_file = args.get("iidfile");
+
+    const bool quiet = args.has("quiet");
+    const std::string mode = quiet ? "quiet" : args.get("progress", "auto");
+    std::unique_ptr<ProgressView> view =
+        ProgressView::create(mode, io.err, isatty(STDERR_FILENO) != 0);
+    options.progress = [&view](const ProgressEvent& event) { view->on_event(event); };
+    if (options.outputs.empty()) {
+        io.err << "WARNING: No output specified with the embedded driver. Build result will only "
+                  "remain in the build cache. To push result image into registry use --push or "
+                  "to load image into docker use --load\n";
+    }
+
+    BuilderOptions builder_options;
+    builder_options.cache_dir = args.get("cache-dir");
+    builder_options.registry = registry_options(args);
+    Builder builder(std::move(builder_options));
+    const InterruptCancels interrupts(builder);
+    BuildResult result;
+    try {
+        result = builder.build(context, options);
+    } catch (...) {
+        view->finish(false);
+        throw;
+    }
+    view->finish(true);
+    if (quiet) {
+        io.out << result.descriptor.digest.to_string() << "\n";
+    }
+    return kExitOk;
+}
+
+}  // namespace
+
+Command make_build_command() {
+    std::vector<FlagSpec> flags = {
+        {"annotation", '\0', true, "stringArray", "Add annotation to the image", ""},
+        {"build-arg", '\0', true, "stringArray", "Set build-time variables", ""},
+        {"build-context", '\0', true, "stringArray", "Additional build contexts (e.g., name=path)",
+         ""},
+        {"cache-dir", '\0', true, "string", "Build cache directory (default $XDG_CACHE_HOME/xarch)",
+         ""},
+        {"cache-from", '\0', true, "stringArray",
+         "External cache sources (e.g., \"type=registry,ref=host/repo:cache\")", ""},
+        {"cache-to", '\0', true, "stringArray",
+         "Cache export destinations (e.g., \"type=registry,ref=host/repo:cache,mode=max\")", ""},
+        {"file", 'f', true, "string", "Name of the Dockerfile (default: \"PATH/Dockerfile\")", ""},
+        {"iidfile", '\0', true, "string", "Write the image ID to a file", ""},
+        {"label", '\0', true, "stringArray", "Set metadata for an image", ""},
+        {"load", '\0', false, "", "Shorthand for \"--output=type=docker\"", ""},
+        {"metadata-file", '\0', true, "string", "Write build result metadata to a file", ""},
+        {"no-cache", '\0', false, "", "Do not use cache when building the image", ""},
+        {"output", 'o', true, "stringArray",
+         "Output destination (format: \"type=local,dest=path\")", ""},
+        {"platform", '\0', true, "stringArray", "Set target platform for build", ""},
+        {"progress", '\0', true, "string",
+         "Set type of progress output (\"auto\", \"quiet\", \"plain\", \"tty\", \"rawjson\")",
+         "auto"},
+        {"push", '\0', false, "", "Shorthand for \"--output=type=registry\"", ""},
+        {"quiet", 'q', false, "", "Suppress the build output and print image ID on success", ""},
+        {"secret", '\0', true, "stringArray",
+         "Secret to expose to the build (format: \"id=mysecret[,src=/local/secret]\")", ""},
+        {"ssh", '\0', true, "stringArray", "SSH agent socket or keys to expose to the build", ""},
+        {"tag", 't', true, "stringArray",
+         "Image identifier (format: \"[registry/]repository[:tag]\")", ""},
+        {"target", '\0', true, "string", "Set the target build stage to build", ""},
+    };
+    for (FlagSpec& f : registry_flags()) {
+        flags.push_back(std::move(f));
+    }
+    return Command{
+        .name = "build",
+        .usage = "[OPTIONS] PATH | -",
+        .summary = "Start a build",
+        .description =
+            "Build an image from a Dockerfile for one or more platforms, in this process, as\n"
+            "docker buildx build does: steps cached in the build cache, layers identical for\n"
+            "several platforms built once, the result pushed, written or loaded as --output\n"
+            "says. RUN is not supported yet.\n\n"
+            "Examples:\n"
+            "  xarch build --platform amd64,arm,arm64 -t localhost:5000/app --push .\n"
+            "  xarch build -o type=oci,dest=app.tar .\n"
+            "  xarch build --load -t app .",
+        .flags = std::move(flags),
+        .subcommands = {},
+        .run = run_build,
+        .min_args = 1,
+        .max_args = 1,
+    };
+}
+
+}  // namespace xarch::cli

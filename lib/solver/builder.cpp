@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: Apache-2.0
+// xarch::Builder: the embedded driver. Holds the cache and the registry client shared by its
+// builds, and the token that cancel() trips.
+#include "cache/cache.hpp"
+#include "session.hpp"
+#include "solver/cancel.hpp"
+
+#include <xarch/builder.hpp>
+#include <xarch/error.hpp>
+
+#include <mutex>
+#include <thread>
+
+namespace xarch {
+
+class Builder::Impl {
+public:
+    explicit Impl(BuilderOptions options)
+        : options_(std::move(options)),
+          cache_(options_.cache_dir.empty() ? cache::Cache::default_dir() : options_.cache_dir) {}
+
+    BuildResult build(BuildContext& context, const BuildOptions& options) {
+        const solver::CancelToken token = current_token().child();
+        // A registry client per build, so that cancelling this build stops its transfers.
+        RegistryOptions registry_options = options_.registry;
+        TransferProgressCallback user = std::move(registry_options.progress);
+        registry_options.progress = [token, user](const TransferProgress& p) {
+            if (token.cancelled()) {
+                return false;
+            }
+            return user ? user(p) : true;
+        };
+        Registry registry(std::move(registry_options));
+        cache::Cache::Lease lease = cache_.lease();
+        const unsigned jobs =
+            options_.jobs != 0 ? options_.jobs : std::max(1U, std::thread::hardware_concurrency());
+        solver::BuildSession session(context, options, cache_, registry, token, jobs);
+        return session.run();
+    }
+
+    void cancel() {
+        std::lock_guard lock(mutex_);
+        token_.cancel();
+        // Builds started after cancel() are not cancelled by it.
+        token_ = solver::CancelToken();
+    }
+
+    PruneResult prune(const PruneOptions& options) { return cache_.prune(options); }
+    const std::filesystem::path& cache_dir() const { return cache_.dir(); }
+
+private:
+    solver::CancelToken current_token() {
+        std::lock_guard lock(mutex_);
+        return token_;
+    }
+
+    BuilderOptions options_;
+    cache::Cache cache_;
+    std::mutex mutex_;
+    solver::CancelToken token_;
+};
+
+Builder::Builder(BuilderOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+Builder::~Builder() = default;
+Builder::Builder(Builder&&) noexcept = default;
+Builder& Builder::operator=(Builder&&) noexcept = default;
+
+BuildResult Builder::build(BuildContext& context, const BuildOptions& options) {
+    return impl_->build(context, options);
+}
+void Builder::cancel() {
+    impl_->cancel();
+}
+PruneResult Builder::prune(const PruneOptions& options) {
+    return impl_->prune(options);
+}
+const std::filesystem::path& Builder::cache_dir() const {
+    return impl_->cache_dir();
+}
+
+}  // namespace xarch

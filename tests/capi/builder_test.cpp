@@ -1,0 +1,373 @@
+// SPDX-License-Identifier: Apache-2.0
+// xarch_builder through the shared library: options and argument checks, a two-platform
+// `FROM scratch` + COPY build into an OCI layout directory with its progress events, a push of
+// the shared test registry's busybox + COPY read back with skopeo, cancellation from the progress
+// callback (xarch_builder_cancel and a nonzero return), a malformed --output, prune. Builds that
+// need the registry skip when it is not there.
+#include "capi_test_util.hpp"
+#include "integration/registry/registry_env.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <regex>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace xarch_capi_test {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+using ::testing::UnorderedElementsAre;
+
+using BuilderPtr = std::unique_ptr<xarch_builder, Deleter<xarch_builder_free>>;
+using ResultPtr = std::unique_ptr<xarch_build_result, Deleter<xarch_build_result_free>>;
+using ContextPtr = std::unique_ptr<xarch_context, Deleter<xarch_context_free>>;
+
+// Every "digest":"..." value of a JSON document, in order.
+std::vector<std::string> json_digests(const std::string& json) {
+    static const std::regex kDigest("\"digest\":\\s*\"(sha256:[0-9a-f]{64})\"");
+    std::vector<std::string> out;
+    for (auto it = std::sregex_iterator(json.begin(), json.end(), kDigest);
+         it != std::sregex_iterator(); ++it) {
+        out.push_back((*it)[1]);
+    }
+    return out;
+}
+
+// Runs a command, returning its standard output; fails the test when it exits nonzero.
+std::string run(const std::string& command) {
+    std::string out;
+    std::unique_ptr<FILE, int (*)(FILE*)> pipe(::popen(command.c_str(), "r"), ::pclose);
+    if (!pipe) {
+        ADD_FAILURE() << "cannot run " << command;
+        return out;
+    }
+    std::array<char, 4096> buffer{};
+    for (std::size_t n; (n = std::fread(buffer.data(), 1, buffer.size(), pipe.get())) > 0;) {
+        out.append(buffer.data(), n);
+    }
+    const int status = ::pclose(pipe.release());
+    EXPECT_EQ(status, 0) << command << "\n" << out;
+    return out;
+}
+
+// The events a build reported, and what the callback should do.
+struct Progress {
+    struct Event {
+        int kind;
+        std::string vertex;
+        std::string name;
+        int64_t time_ns;
+    };
+    std::mutex mutex;  // the events of one build are not concurrent; kept for the tests' reads
+    std::vector<Event> events;
+    xarch_builder* cancel = nullptr;  // xarch_builder_cancel(cancel) on the first event
+    int answer = 0;                   // the callback's return value
+    int cancel_status = XARCH_EINVAL;
+
+    std::set<std::string> vertices(int kind, const std::string& text) {
+        std::lock_guard<std::mutex> lock(mutex);
+        std::set<std::string> out;
+        for (const Event& e : events) {
+            if (e.kind == kind && e.name.find(text) != std::string::npos) {
+                out.insert(e.vertex);
+            }
+        }
+        return out;
+    }
+};
+
+int record_progress(const xarch_progress_event* event, void* payload) {
+    auto* progress = static_cast<Progress*>(payload);
+    std::lock_guard<std::mutex> lock(progress->mutex);
+    EXPECT_EQ(event->version, static_cast<unsigned int>(XARCH_PROGRESS_EVENT_VERSION));
+    EXPECT_NE(event->vertex, nullptr);
+    EXPECT_NE(event->name, nullptr);
+    EXPECT_NE(event->id, nullptr);
+    EXPECT_NE(event->message, nullptr);
+    progress->events.push_back({event->kind, event->vertex, event->name, event->time_ns});
+    if (progress->cancel != nullptr && progress->events.size() == 1) {
+        progress->cancel_status = xarch_builder_cancel(progress->cancel);
+    }
+    return progress->answer;
+}
+
+class CapiBuilder : public testing::Test {
+protected:
+    void SetUp() override {
+        xarch_builder_options options = XARCH_BUILDER_OPTIONS_INIT;
+        const std::string cache = dir_ / "cache";
+        options.cache_dir = cache.c_str();
+        // Anonymous, so that the developer's ~/.docker/config.json cannot change the outcome.
+        xarch_registry_options registry = XARCH_REGISTRY_OPTIONS_INIT;
+        registry.flags = XARCH_REGISTRY_ANONYMOUS;
+        options.registry = &registry;
+        xarch_builder* builder = nullptr;
+        ASSERT_EQ(xarch_builder_new(&builder, &options), XARCH_OK) << last_message();
+        builder_.reset(builder);
+    }
+
+    // A context directory holding `dockerfile` and hello.txt.
+    ContextPtr make_context(const std::string& dockerfile) {
+        const fs::path ctx = dir_.path() / "ctx";
+        fs::create_directories(ctx);
+        write_file((ctx / "Dockerfile").string(), dockerfile);
+        write_file((ctx / "hello.txt").string(), "hello from the xarch C API\n");
+        xarch_context* context = nullptr;
+        EXPECT_EQ(xarch_context_new(&context, ctx.c_str(), nullptr), XARCH_OK) << last_message();
+        return ContextPtr(context);
+    }
+
+    std::vector<PlatformPtr> platforms_;
+    std::vector<const xarch_platform*> platform_ptrs(const std::vector<std::string>& names) {
+        std::vector<const xarch_platform*> out;
+        for (const std::string& name : names) {
+            platforms_.push_back(parse(name.c_str()));
+            out.push_back(platforms_.back().get());
+        }
+        return out;
+    }
+
+    TempDir dir_;
+    BuilderPtr builder_;
+};
+
+TEST(CapiBuilderOptions, InitFillsDefaultsAndChecksTheVersion) {
+    xarch_builder_options builder_options;
+    ASSERT_EQ(xarch_builder_options_init(&builder_options, XARCH_BUILDER_OPTIONS_VERSION),
+              XARCH_OK);
+    EXPECT_EQ(builder_options.version, static_cast<unsigned int>(XARCH_BUILDER_OPTIONS_VERSION));
+    EXPECT_EQ(builder_options.cache_dir, nullptr);
+    EXPECT_EQ(builder_options.jobs, 0u);
+    EXPECT_EQ(builder_options.registry, nullptr);
+    EXPECT_EQ(xarch_builder_options_init(&builder_options, 0), XARCH_EINVAL);
+    EXPECT_EQ(xarch_builder_options_init(&builder_options, XARCH_BUILDER_OPTIONS_VERSION + 1),
+              XARCH_EUNSUPPORTED);
+    EXPECT_EQ(xarch_builder_options_init(nullptr, XARCH_BUILDER_OPTIONS_VERSION), XARCH_EINVAL);
+
+    xarch_build_options build_options;
+    ASSERT_EQ(xarch_build_options_init(&build_options, XARCH_BUILD_OPTIONS_VERSION), XARCH_OK);
+    EXPECT_EQ(build_options.version, static_cast<unsigned int>(XARCH_BUILD_OPTIONS_VERSION));
+    EXPECT_EQ(build_options.outputs_count, 0u);
+    EXPECT_EQ(build_options.flags, 0u);
+    EXPECT_EQ(build_options.has_source_date_epoch, 0);
+    EXPECT_EQ(build_options.progress_cb, nullptr);
+    EXPECT_EQ(xarch_build_options_init(&build_options, 0), XARCH_EINVAL);
+    EXPECT_EQ(xarch_build_options_init(&build_options, XARCH_BUILD_OPTIONS_VERSION + 1),
+              XARCH_EUNSUPPORTED);
+
+    EXPECT_NE(xarch_features() & XARCH_FEATURE_BUILDER, 0u);
+}
+
+TEST(CapiBuilderOptions, VersionZeroAndNullArgumentsAreRefused) {
+    xarch_builder_options options = XARCH_BUILDER_OPTIONS_INIT;
+    options.version = 0;
+    xarch_builder* builder = reinterpret_cast<xarch_builder*>(&options);
+    EXPECT_EQ(xarch_builder_new(&builder, &options), XARCH_EINVAL);
+    EXPECT_EQ(builder, nullptr);
+    EXPECT_THAT(last_message(), HasSubstr("version is 0"));
+    EXPECT_EQ(xarch_builder_new(nullptr, nullptr), XARCH_EINVAL);
+    EXPECT_EQ(xarch_builder_cancel(nullptr), XARCH_EINVAL);
+    EXPECT_EQ(xarch_builder_prune(nullptr, -1, nullptr), XARCH_EINVAL);
+    EXPECT_EQ(xarch_builder_cache_dir(nullptr), nullptr);
+    EXPECT_EQ(last_code(), XARCH_EINVAL);
+    EXPECT_EQ(xarch_build_result_digest(nullptr), nullptr);
+    EXPECT_EQ(xarch_build_result_image_count(nullptr), 0u);
+    EXPECT_EQ(last_code(), XARCH_EINVAL);
+    xarch_builder_free(nullptr);
+    xarch_build_result_free(nullptr);
+}
+
+TEST_F(CapiBuilder, CacheDirAndPrune) {
+    EXPECT_EQ(str(xarch_builder_cache_dir(builder_.get())), (dir_ / "cache"));
+    int64_t freed = -1;
+    ASSERT_EQ(xarch_builder_prune(builder_.get(), -1, &freed), XARCH_OK) << last_message();
+    EXPECT_GE(freed, 0);
+    EXPECT_EQ(xarch_builder_prune(builder_.get(), 1 << 20, nullptr), XARCH_OK) << last_message();
+}
+
+TEST_F(CapiBuilder, NullBuilderOrContextIsEinval) {
+    ContextPtr ctx = make_context("FROM scratch\nCOPY hello.txt /\n");
+    xarch_build_result* result = nullptr;
+    EXPECT_EQ(xarch_builder_build(&result, nullptr, ctx.get(), nullptr), XARCH_EINVAL);
+    EXPECT_THAT(last_message(), HasSubstr("builder"));
+    EXPECT_EQ(xarch_builder_build(&result, builder_.get(), nullptr, nullptr), XARCH_EINVAL);
+    EXPECT_THAT(last_message(), HasSubstr("ctx"));
+    EXPECT_EQ(result, nullptr);
+}
+
+TEST_F(CapiBuilder, MalformedOutputIsEinvalQuotingIt) {
+    ContextPtr ctx = make_context("FROM scratch\nCOPY hello.txt /\n");
+    const char* outputs[] = {"type=floppy,dest=/tmp/x"};
+    xarch_build_options options = XARCH_BUILD_OPTIONS_INIT;
+    options.outputs = outputs;
+    options.outputs_count = 1;
+    xarch_build_result* result = nullptr;
+    EXPECT_EQ(xarch_builder_build(&result, builder_.get(), ctx.get(), &options), XARCH_EINVAL);
+    EXPECT_THAT(last_message(), HasSubstr("floppy"));
+    EXPECT_EQ(result, nullptr);
+
+    options.flags = 0x80u;
+    options.outputs_count = 0;
+    EXPECT_EQ(xarch_builder_build(&result, builder_.get(), ctx.get(), &options), XARCH_EINVAL);
+    EXPECT_THAT(last_message(), HasSubstr("unknown bits"));
+}
+
+TEST_F(CapiBuilder, ScratchCopyForTwoPlatformsIntoAnOciLayout) {
+    ContextPtr ctx = make_context("FROM scratch\nCOPY hello.txt /hello.txt\n");
+    const std::string layout = dir_ / "layout";
+    const std::string output = "type=oci,dest=" + layout + ",tar=false";
+    const char* outputs[] = {output.c_str()};
+    const std::vector<const xarch_platform*> platforms =
+        platform_ptrs({"linux/amd64", "linux/arm64"});
+    Progress progress;
+    xarch_build_options options = XARCH_BUILD_OPTIONS_INIT;
+    options.platforms = platforms.data();
+    options.platforms_count = platforms.size();
+    options.outputs = outputs;
+    options.outputs_count = 1;
+    options.progress_cb = record_progress;
+    options.payload = &progress;
+
+    xarch_build_result* built = nullptr;
+    ASSERT_EQ(xarch_builder_build(&built, builder_.get(), ctx.get(), &options), XARCH_OK)
+        << last_message();
+    ResultPtr result(built);
+
+    ASSERT_EQ(xarch_build_result_image_count(result.get()), 2u);
+    std::vector<std::string> image_platforms;
+    for (std::size_t i = 0; i < 2; ++i) {
+        image_platforms.push_back(str(xarch_build_result_image_platform(result.get(), i)));
+        const std::string manifest = str(xarch_build_result_image_manifest_digest(result.get(), i));
+        EXPECT_THAT(manifest, StartsWith("sha256:"));
+        EXPECT_THAT(str(xarch_build_result_image_config_digest(result.get(), i)),
+                    StartsWith("sha256:"));
+        // Every manifest is in the layout.
+        EXPECT_TRUE(fs::is_regular_file(layout + "/blobs/sha256/" + manifest.substr(7)))
+            << manifest;
+    }
+    EXPECT_THAT(image_platforms, UnorderedElementsAre("linux/amd64", "linux/arm64"));
+    EXPECT_EQ(xarch_build_result_image_platform(result.get(), 2), nullptr);
+    EXPECT_EQ(last_code(), XARCH_EINVAL);
+
+    // The index is the layout's root, and the descriptor says so.
+    const std::string digest = str(xarch_build_result_digest(result.get()));
+    EXPECT_THAT(digest, StartsWith("sha256:"));
+    const std::string descriptor = str(xarch_build_result_descriptor(result.get()));
+    EXPECT_THAT(descriptor, HasSubstr("\"mediaType\":\"application/vnd.oci.image.index.v1+json\""));
+    EXPECT_EQ(json_digests(descriptor), std::vector<std::string>{digest});
+    const std::vector<std::string> roots = json_digests(read_file(layout + "/index.json"));
+    EXPECT_NE(std::find(roots.begin(), roots.end(), digest), roots.end())
+        << read_file(layout + "/index.json");
+    // The index lists exactly the two manifests.
+    const std::string index = read_file(layout + "/blobs/sha256/" + digest.substr(7));
+    EXPECT_THAT(
+        json_digests(index),
+        UnorderedElementsAre(str(xarch_build_result_image_manifest_digest(result.get(), 0)),
+                             str(xarch_build_result_image_manifest_digest(result.get(), 1))));
+    EXPECT_THAT(str(xarch_build_result_metadata(result.get())), HasSubstr(digest));
+
+    // The COPY steps started and completed (a fresh cache: nothing came from it).
+    const std::set<std::string> started = progress.vertices(XARCH_PROGRESS_VERTEX_STARTED, "COPY");
+    const std::set<std::string> completed =
+        progress.vertices(XARCH_PROGRESS_VERTEX_COMPLETED, "COPY");
+    EXPECT_FALSE(started.empty());
+    EXPECT_EQ(started, completed);
+    std::lock_guard<std::mutex> lock(progress.mutex);
+    for (const Progress::Event& e : progress.events) {
+        EXPECT_GT(e.time_ns, 0) << e.name;
+    }
+}
+
+TEST_F(CapiBuilder, CancelFromTheProgressCallback) {
+    ContextPtr ctx = make_context("FROM scratch\nCOPY hello.txt /hello.txt\n");
+    const std::string output = "type=oci,dest=" + (dir_ / "cancelled") + ",tar=false";
+    const char* outputs[] = {output.c_str()};
+    Progress progress;
+    progress.cancel = builder_.get();
+    xarch_build_options options = XARCH_BUILD_OPTIONS_INIT;
+    options.outputs = outputs;
+    options.outputs_count = 1;
+    options.progress_cb = record_progress;
+    options.payload = &progress;
+    xarch_build_result* result = nullptr;
+    EXPECT_EQ(xarch_builder_build(&result, builder_.get(), ctx.get(), &options), XARCH_ECANCELLED)
+        << last_message();
+    EXPECT_EQ(result, nullptr);
+    EXPECT_EQ(progress.cancel_status, XARCH_OK);
+    EXPECT_FALSE(fs::exists(dir_.path() / "cancelled" / "index.json"));
+
+    // The builder still builds after a cancel.
+    progress.cancel = nullptr;
+    ASSERT_EQ(xarch_builder_build(&result, builder_.get(), ctx.get(), &options), XARCH_OK)
+        << last_message();
+    ResultPtr built(result);
+    EXPECT_EQ(xarch_build_result_image_count(built.get()), 1u);
+}
+
+TEST_F(CapiBuilder, NonzeroFromTheProgressCallbackCancels) {
+    ContextPtr ctx = make_context("FROM scratch\nCOPY hello.txt /hello.txt\n");
+    Progress progress;
+    progress.answer = 7;
+    xarch_build_options options = XARCH_BUILD_OPTIONS_INIT;
+    options.progress_cb = record_progress;
+    options.payload = &progress;
+    xarch_build_result* result = nullptr;
+    EXPECT_EQ(xarch_builder_build(&result, builder_.get(), ctx.get(), &options), XARCH_ECANCELLED);
+    EXPECT_THAT(last_message(), HasSubstr("returned 7"));
+    EXPECT_EQ(result, nullptr);
+    // Not called again once it asked to stop.
+    std::lock_guard<std::mutex> lock(progress.mutex);
+    EXPECT_EQ(progress.events.size(), 1u);
+}
+
+TEST_F(CapiBuilder, PushBusyboxPlusCopyForTwoPlatforms) {
+    std::string why;
+    auto env = xarch::test::load_registry_env(&why);
+    if (!env) {
+        GTEST_SKIP() << why;
+    }
+    ContextPtr ctx = make_context("FROM " + env->plain + "/" + env->busybox_repo + ":" +
+                                  env->busybox_tag + "\nCOPY hello.txt /hello.txt\n");
+    const std::string tag =
+        env->plain + "/capi/builder-push-" + std::to_string(::getpid()) + ":latest";
+    const char* tags[] = {tag.c_str()};
+    const std::vector<const xarch_platform*> platforms =
+        platform_ptrs({"linux/amd64", "linux/arm64"});
+    xarch_build_options options = XARCH_BUILD_OPTIONS_INIT;
+    options.platforms = platforms.data();
+    options.platforms_count = platforms.size();
+    options.tags = tags;
+    options.tags_count = 1;
+    options.flags = XARCH_BUILD_PUSH;
+    xarch_build_result* built = nullptr;
+    ASSERT_EQ(xarch_builder_build(&built, builder_.get(), ctx.get(), &options), XARCH_OK)
+        << last_message();
+    ResultPtr result(built);
+    ASSERT_EQ(xarch_build_result_image_count(result.get()), 2u);
+
+    // What the registry serves under the tag is the index the build made, over its manifests.
+    const std::string raw = run("skopeo inspect --raw --tls-verify=false docker://" + tag);
+    EXPECT_THAT(raw, HasSubstr("application/vnd.oci.image.index.v1+json"));
+    EXPECT_THAT(
+        json_digests(raw),
+        UnorderedElementsAre(str(xarch_build_result_image_manifest_digest(result.get(), 0)),
+                             str(xarch_build_result_image_manifest_digest(result.get(), 1))));
+    const std::string by_digest = run(
+        "skopeo inspect --raw --tls-verify=false docker://" + env->plain + "/capi/builder-push-" +
+        std::to_string(::getpid()) + "@" + str(xarch_build_result_digest(result.get())));
+    EXPECT_EQ(by_digest, raw);
+}
+
+}  // namespace
+}  // namespace xarch_capi_test

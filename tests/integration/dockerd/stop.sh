@@ -1,0 +1,27 @@
+#!/bin/sh
+# Ends the dockerd that start.sh started for STATE_DIR (its recorded PID, nothing else), waits
+# for it, and removes its socket and state folder (--keep keeps the folder, for its log).
+# Usage: stop.sh STATE_DIR [--keep]
+set -u
+state=${1:?usage: stop.sh STATE_DIR [--keep]}
+keep=${2:-}
+[ -d "$state" ] || exit 0
+if [ -f "$state/started.pid" ]; then
+    pid=$(cat "$state/started.pid")
+    if kill -0 "$pid" 2>/dev/null; then
+        kill "$pid"
+        i=0
+        while kill -0 "$pid" 2>/dev/null && [ $i -lt 40 ]; do
+            sleep 0.5
+            i=$((i + 1))
+        done
+        kill -0 "$pid" 2>/dev/null && kill -9 "$pid"
+    fi
+fi
+[ -f "$state/socket" ] && rm -f "$(cat "$state/socket")"
+if [ "$keep" != "--keep" ]; then
+    # vfs layers can be read-only directories: make them writable before removing.
+    chmod -R u+w "$state" 2>/dev/null
+    rm -rf "$state"
+fi
+exit 0
