@@ -37,36 +37,6 @@ static_assert(to_c_kind(ProgressEvent::Kind::kStatus) == XARCH_PROGRESS_STATUS);
 static_assert(to_c_kind(ProgressEvent::Kind::kLog) == XARCH_PROGRESS_LOG);
 static_assert(to_c_kind(ProgressEvent::Kind::kWarning) == XARCH_PROGRESS_WARNING);
 
-void check_version(unsigned int version, const char* name, unsigned int newest) {
-    if (version == 0) {
-        fail(ErrorCode::kInvalidArgument, std::string(name) +
-                                              ".version is 0: initialize the struct with its "
-                                              "_INIT macro or _init() function");
-    }
-    if (version > newest) {
-        fail(ErrorCode::kUnsupported, std::string(name) + " version " + std::to_string(version) +
-                                          " is newer than this library knows (" +
-                                          std::to_string(newest) + "): upgrade libxarch");
-    }
-}
-
-// The strings of a C array (NULL allowed only when count is 0; no NULL elements).
-std::vector<std::string> strings(const char* const* items, std::size_t count, const char* name) {
-    if (count != 0) {
-        require(items, name);
-    }
-    std::vector<std::string> out;
-    out.reserve(count);
-    for (std::size_t i = 0; i < count; ++i) {
-        if (items[i] == nullptr) {
-            fail(ErrorCode::kInvalidArgument,
-                 std::string(name) + "[" + std::to_string(i) + "] must not be NULL");
-        }
-        out.emplace_back(items[i]);
-    }
-    return out;
-}
-
 BuilderOptions to_builder_options(const xarch_builder_options* options) {
     BuilderOptions result;
     if (options == nullptr) {
@@ -139,8 +109,9 @@ BuildOptions to_build_options(const xarch_build_options* options) {
     check_version(options->version, "xarch_build_options", XARCH_BUILD_OPTIONS_VERSION);
     // Version 1 fields.
     result.platforms = to_platforms(options->platforms, options->platforms_count, "platforms");
-    result.tags = strings(options->tags, options->tags_count, "tags");
-    for (const std::string& text : strings(options->outputs, options->outputs_count, "outputs")) {
+    result.tags = to_strings(options->tags, options->tags_count, "tags");
+    for (const std::string& text :
+         to_strings(options->outputs, options->outputs_count, "outputs")) {
         result.outputs.push_back(OutputSpec::parse(text));
     }
     if ((options->flags & ~kKnownBuildFlags) != 0) {
@@ -159,13 +130,14 @@ BuildOptions to_build_options(const xarch_build_options* options) {
         result.outputs.push_back(std::move(load));
     }
     result.no_cache = (options->flags & XARCH_BUILD_NO_CACHE) != 0;
-    result.annotations = strings(options->annotations, options->annotations_count, "annotations");
+    result.annotations =
+        to_strings(options->annotations, options->annotations_count, "annotations");
     for (const std::string& text :
-         strings(options->cache_from, options->cache_from_count, "cache_from")) {
+         to_strings(options->cache_from, options->cache_from_count, "cache_from")) {
         result.cache_from.push_back(CacheSpec::parse(text));
     }
     for (const std::string& text :
-         strings(options->cache_to, options->cache_to_count, "cache_to")) {
+         to_strings(options->cache_to, options->cache_to_count, "cache_to")) {
         result.cache_to.push_back(CacheSpec::parse(text));
     }
     if (options->has_source_date_epoch != 0) {

@@ -269,6 +269,13 @@ T** reset_out(T** out) {
     return out;
 }
 
+// The strings of a C array (NULL allowed only when count is 0; no NULL elements).
+std::vector<std::string> to_strings(const char* const* items, std::size_t count, const char* name);
+
+// A versioned options struct's `version`: 0 is a caller that forgot the _INIT macro
+// (kInvalidArgument), one newer than `newest` needs a newer library (kUnsupported).
+void check_version(unsigned int version, const char* name, unsigned int newest);
+
 // The platforms of a C array (NULL allowed only when n is 0; no NULL elements).
 std::vector<Platform> to_platforms(const xarch_platform* const* platforms,
                                    std::size_t n,

@@ -27,6 +27,35 @@ std::atomic<int> init_count{0};
 
 }  // namespace
 
+std::vector<std::string> to_strings(const char* const* items, std::size_t count, const char* name) {
+    if (count != 0) {
+        require(items, name);
+    }
+    std::vector<std::string> out;
+    out.reserve(count);
+    for (std::size_t i = 0; i < count; ++i) {
+        if (items[i] == nullptr) {
+            fail(ErrorCode::kInvalidArgument,
+                 std::string(name) + "[" + std::to_string(i) + "] must not be NULL");
+        }
+        out.emplace_back(items[i]);
+    }
+    return out;
+}
+
+void check_version(unsigned int version, const char* name, unsigned int newest) {
+    if (version == 0) {
+        fail(ErrorCode::kInvalidArgument, std::string(name) +
+                                              ".version is 0: initialize the struct with its "
+                                              "_INIT macro or _init() function");
+    }
+    if (version > newest) {
+        fail(ErrorCode::kUnsupported, std::string(name) + " version " + std::to_string(version) +
+                                          " is newer than this library supports (" +
+                                          std::to_string(newest) + "): upgrade libxarch");
+    }
+}
+
 char* duplicate(std::string_view text) {
     auto* copy = static_cast<char*>(std::malloc(text.size() + 1));
     if (copy == nullptr) {

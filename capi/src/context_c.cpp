@@ -17,42 +17,11 @@ namespace {
 
 constexpr uint32_t kKnownScanFlags = XARCH_SCAN_NO_CACHE;
 
-template <class Options>
-void check_version(const Options* options, const char* name, unsigned int newest) {
-    if (options->version == 0) {
-        fail(ErrorCode::kInvalidArgument, std::string(name) +
-                                              ".version is 0: initialize the struct with its "
-                                              "_INIT macro or _init() function");
-    }
-    if (options->version > newest) {
-        fail(ErrorCode::kUnsupported,
-             std::string(name) + " version " + std::to_string(options->version) +
-                 " is newer than this library supports (" + std::to_string(newest) + ")");
-    }
-}
-
-// The strings of a C array (NULL allowed only when count is 0; no NULL elements).
-std::vector<std::string> strings(const char* const* items, std::size_t count, const char* name) {
-    if (count != 0) {
-        require(items, name);
-    }
-    std::vector<std::string> out;
-    out.reserve(count);
-    for (std::size_t i = 0; i < count; ++i) {
-        if (items[i] == nullptr) {
-            fail(ErrorCode::kInvalidArgument,
-                 std::string(name) + "[" + std::to_string(i) + "] must not be NULL");
-        }
-        out.emplace_back(items[i]);
-    }
-    return out;
-}
-
 void apply(BuildContext& ctx, const xarch_context_options* options) {
     if (options == nullptr) {
         return;
     }
-    check_version(options, "xarch_context_options", XARCH_CONTEXT_OPTIONS_VERSION);
+    check_version(options->version, "xarch_context_options", XARCH_CONTEXT_OPTIONS_VERSION);
     // Version 1 fields.
     if (options->dockerfile_text != nullptr) {
         ctx.set_dockerfile_text(options->dockerfile_text);
@@ -63,20 +32,20 @@ void apply(BuildContext& ctx, const xarch_context_options* options) {
         ctx.set_target(options->target);
     }
     for (const std::string& s :
-         strings(options->build_args, options->build_args_count, "build_args")) {
+         to_strings(options->build_args, options->build_args_count, "build_args")) {
         ctx.add_build_arg(s);
     }
-    for (const std::string& s : strings(options->labels, options->labels_count, "labels")) {
+    for (const std::string& s : to_strings(options->labels, options->labels_count, "labels")) {
         ctx.add_label(s);
     }
     for (const std::string& s :
-         strings(options->named_contexts, options->named_contexts_count, "named_contexts")) {
+         to_strings(options->named_contexts, options->named_contexts_count, "named_contexts")) {
         ctx.add_named_context(s);
     }
-    for (const std::string& s : strings(options->secrets, options->secrets_count, "secrets")) {
+    for (const std::string& s : to_strings(options->secrets, options->secrets_count, "secrets")) {
         ctx.add_secret(s);
     }
-    for (const std::string& s : strings(options->ssh, options->ssh_count, "ssh")) {
+    for (const std::string& s : to_strings(options->ssh, options->ssh_count, "ssh")) {
         ctx.add_ssh(s);
     }
 }
@@ -86,7 +55,7 @@ ScanOptions to_scan_options(const xarch_scan_options* options) {
     if (options == nullptr) {
         return out;
     }
-    check_version(options, "xarch_scan_options", XARCH_SCAN_OPTIONS_VERSION);
+    check_version(options->version, "xarch_scan_options", XARCH_SCAN_OPTIONS_VERSION);
     if ((options->flags & ~kKnownScanFlags) != 0) {
         char hex[16];
         std::snprintf(hex, sizeof hex, "%x",
@@ -124,7 +93,7 @@ int xarch_context_options_init(xarch_context_options* out, unsigned int version)
         const xarch_context_options probe{version, nullptr, nullptr, nullptr, nullptr,
                                           0,       nullptr, 0,       nullptr, 0,
                                           nullptr, 0,       nullptr, 0};
-        capi::check_version(&probe, "xarch_context_options", XARCH_CONTEXT_OPTIONS_VERSION);
+        capi::check_version(probe.version, "xarch_context_options", XARCH_CONTEXT_OPTIONS_VERSION);
         // Only the fields of `version` are written: the caller's struct may be that small.
         *out = probe;
     });
@@ -134,7 +103,7 @@ int xarch_scan_options_init(xarch_scan_options* out, unsigned int version) {
     return capi::guard([&] {
         capi::require(out, "out");
         const xarch_scan_options probe{version, nullptr, 0, 0};
-        capi::check_version(&probe, "xarch_scan_options", XARCH_SCAN_OPTIONS_VERSION);
+        capi::check_version(probe.version, "xarch_scan_options", XARCH_SCAN_OPTIONS_VERSION);
         *out = probe;
     });
 }
@@ -251,9 +220,9 @@ int xarch_context_files_resolve_copy(xarch_context_files** out,
         for (const xarch_context_files::Item& item : files->items) {
             entries.push_back(item.value);
         }
-        const std::vector<xarch::CopySourceMatch> matches =
-            xarch::resolve_copy_sources(entries, capi::strings(sources, sources_count, "sources"),
-                                        destination != nullptr ? destination : "");
+        const std::vector<xarch::CopySourceMatch> matches = xarch::resolve_copy_sources(
+            entries, capi::to_strings(sources, sources_count, "sources"),
+            destination != nullptr ? destination : "");
         // One list: every match, in the scan's (walk) order, each entry once.
         std::unordered_map<std::string_view, std::size_t> position;
         position.reserve(entries.size());

@@ -849,17 +849,7 @@ public:
     }
 
     Descriptor push(Op& op, const OciLayout& layout, const Descriptor& root, const Reference& dst) {
-        const auto p = plan(
-            raw_from_layout(layout, root),
-            [&](const Descriptor& d) { return raw_from_layout(layout, d); }, {},
-            root.digest.to_string());
-        transfer(
-            op, p,
-            [&](const Descriptor& d) {
-                push_blob(op, dst, d, registry::file_body(layout.blob_path(d.digest)));
-            },
-            [&](const RawContent& m) { push_manifest_if_absent(op, dst, m); });
-        return push_root(op, dst, p.root);
+        return push(op, layout, root, dst, PushOptions{});
     }
 
     // push() where a blob listed in mount_from is mounted from there, else uploaded from the

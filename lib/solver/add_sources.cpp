@@ -14,6 +14,7 @@
 #include <curl/curl.h>
 
 #include <array>
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -243,7 +244,11 @@ layer::Entry fetch_url(std::string_view url,
     e.type = layer::EntryType::kRegular;
     e.mode = 0600;
     e.size = download.size;
-    e.mtime_ns = filetime > 0 ? static_cast<std::int64_t>(filetime) * 1000000000 : 0;
+    // Without Last-Modified BuildKit's file keeps the time it was written: the download time.
+    e.mtime_ns = filetime > 0 ? static_cast<std::int64_t>(filetime) * 1000000000
+                              : std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                    std::chrono::system_clock::now().time_since_epoch())
+                                    .count();
     e.source_file = target;
     return e;
 }

@@ -24,9 +24,10 @@ std::vector<layer::Entry> extract_archive(const std::filesystem::path& file,
 
 // Downloads `url` into a fresh file under `dir`: the entry is named as BuildKit names it (the
 // last segment of the URL path, "__unnamed__" when there is none), mode 0600, mtime from
-// Last-Modified when the server sends it. `checksum` ("sha256:<hex>", may be empty) is verified:
-// Error(kDigestMismatch) quoting both digests. Network failures and HTTP errors are
-// Error(kNetwork) quoting the URL.
+// Last-Modified when the server sends it, else the download time (as BuildKit's http source;
+// the Dockerfile frontend names the file itself, so Content-Disposition is not used).
+// `checksum` ("sha256:<hex>", may be empty) is verified: Error(kDigestMismatch) quoting both
+// digests. Network failures and HTTP errors are Error(kNetwork) quoting the URL.
 layer::Entry fetch_url(std::string_view url,
                        std::string_view checksum,
                        const std::filesystem::path& dir);

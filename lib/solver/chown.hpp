@@ -20,8 +20,8 @@ struct Owner {
 };
 
 // `read_file` gives a file of the stage's filesystem ("/etc/passwd"), nullopt when absent; it
-// is called only for names. Throws Error(kInvalidArgument) quoting `spec` when it is empty or a
-// number does not fit 32 bits.
+// is called only for names. A number that does not fit 31 bits is taken as a name, as BuildKit's
+// parseUID does. Throws Error(kInvalidArgument) when `spec` is empty.
 Owner resolve_chown(std::string_view spec,
                     const std::function<std::optional<std::string>(std::string_view)>& read_file);
 

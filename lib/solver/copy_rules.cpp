@@ -101,8 +101,7 @@ public:
         layer::Entry d;
         d.path = rel;
         d.type = layer::EntryType::kDirectory;
-        d.mode = request_.chmod && request_.chmod->octal() != 0xffffffffU ? request_.chmod->octal()
-                                                                          : 0755;
+        d.mode = 0755;  // fsutil's MkdirAll: --chmod is not applied to directories it creates
         if (request_.owner) {
             d.uid = request_.owner->uid;
             d.gid = request_.owner->gid;
@@ -133,8 +132,19 @@ public:
         }
     }
 
-    // One entry at absolute `target`, attributes from `from`.
-    void add(layer::Entry e, const std::string& target) {
+    // MkdirAll of absolute `abs` (symlinks followed): existing directories are left as they
+    // are, missing ones created.
+    void ensure_dir(const std::string& abs) {
+        const std::string path = resolve_ ? resolve_(abs, true) : abs;
+        if (path != "/") {
+            make_dirs(path.substr(1));
+        }
+    }
+
+    // One entry at absolute `target`. A directory copied onto an existing one gives it its
+    // attributes (fsutil's copy overwrites the metadata of nested directories).
+    // `with_chmod`: false for an archive's entries (BuildKit's unpack takes no mode).
+    void add(layer::Entry e, const std::string& target, bool with_chmod = true) {
         // A directory target that is a symlink in the lower filesystem means its target, as
         // MkdirAll and copy follow it.
         const std::string path = e.type == layer::EntryType::kDirectory && resolve_
@@ -147,30 +157,21 @@ public:
         if (const std::string parent = parent_of(rel); !parent.empty()) {
             make_dirs(parent);
         }
-        e.path = rel;
         if (e.type == layer::EntryType::kHardlink) {
-            // The link's other name is not necessarily copied: the bytes are.
+            // Written as a file; take() makes it a link again when the file it names is copied
+            // too (fsutil keeps hard links among the files of one copy).
+            links_.emplace_back(rel, e.link_target);
             e.type = layer::EntryType::kRegular;
             e.link_target.clear();
+        } else if (e.type == layer::EntryType::kRegular && !e.path.empty()) {
+            dest_of_[e.path] = rel;
         }
-        if (e.type == layer::EntryType::kDirectory) {
-            if (std::optional<layer::Entry> existing = lower(rel);
-                existing && existing->type == layer::EntryType::kDirectory) {
-                // An existing directory keeps its metadata (fsutil copies it only onto
-                // directories it creates).
-                existing->path = rel;
-                out_[rel] = std::move(*existing);
-                return;
-            }
-            if (out_.contains(rel) && out_[rel].type == layer::EntryType::kDirectory) {
-                return;
-            }
-        }
+        e.path = rel;
         if (request_.owner) {
             e.uid = request_.owner->uid;
             e.gid = request_.owner->gid;
         }
-        if (request_.chmod) {
+        if (request_.chmod && with_chmod) {
             e.mode = request_.chmod->apply(e.mode, e.type == layer::EntryType::kDirectory);
         }
         out_[rel] = std::move(e);
@@ -184,10 +185,8 @@ public:
     void unpack(const layer::Entry& archive, const std::string& dest, std::size_t n) {
         const std::filesystem::path dir =
             request_.scratch_dir / ("add-" + std::to_string(n) + "-" + base_of(archive.path));
-        const std::string dest_rel = real(dest).substr(1);
-        if (!dest_rel.empty()) {
-            make_dirs(dest_rel);
-        }
+        ensure_dir(dest);
+        const std::string dest_rel = (resolve_ ? resolve_(dest, true) : dest).substr(1);
         for (layer::Entry e : extract_archive(archive.source_file, dir)) {
             if (e.type == layer::EntryType::kHardlink) {
                 e.link_target = dest_rel.empty() ? e.link_target : dest_rel + "/" + e.link_target;
@@ -203,11 +202,30 @@ public:
                 out_[rel] = std::move(e);
                 continue;
             }
-            add(std::move(e), dest + "/" + e.path);
+            const std::string target = dest + "/" + e.path;
+            add(std::move(e), target, false);
         }
     }
 
     std::vector<layer::Entry> take() {
+        for (const auto& [rel, source_target] : links_) {
+            const auto target = dest_of_.find(source_target);
+            if (target == dest_of_.end() || target->second == rel) {
+                continue;
+            }
+            const auto file = out_.find(target->second);
+            const auto link = out_.find(rel);
+            if (file == out_.end() || link == out_.end() ||
+                file->second.type != layer::EntryType::kRegular ||
+                link->second.type != layer::EntryType::kRegular) {
+                continue;
+            }
+            link->second.type = layer::EntryType::kHardlink;
+            link->second.link_target = target->second;
+            link->second.source_file.clear();
+            link->second.data.reset();
+            link->second.size = 0;
+        }
         std::vector<layer::Entry> entries;
         entries.reserve(out_.size());
         for (auto& [path, e] : out_) {
@@ -222,7 +240,24 @@ private:
     const LowerResolve& resolve_;
     std::optional<context::PatternMatcher> excludes_;
     std::map<std::string, layer::Entry> out_;
+    std::unordered_map<std::string, std::string> dest_of_;          // source file -> layer path
+    std::vector<std::pair<std::string, std::string>> links_;  // layer path, source file it names
 };
+
+// A source entry with the bytes it stands for: a hard link that ends up copied as a file reads
+// the file it names.
+layer::Entry with_bytes(const layer::Entry& e,
+                        const std::unordered_map<std::string, const layer::Entry*>& by_path) {
+    layer::Entry copy = e;
+    if (e.type == layer::EntryType::kHardlink && e.source_file.empty() && !e.data) {
+        if (const auto target = by_path.find(e.link_target); target != by_path.end()) {
+            copy.source_file = target->second->source_file;
+            copy.data = target->second->data;
+            copy.size = target->second->size;
+        }
+    }
+    return copy;
+}
 
 // The part of `path` that --parents keeps: after the "/./" pivot of the source, else all.
 std::string parents_part(const std::string& source, const std::string& path) {
@@ -285,11 +320,9 @@ std::vector<layer::Entry> plan_copy(const CopyRequest& request,
     const bool dest_named_dir = planner.destination_is_dir_by_name();
     // Copy.ensureDstPath: the destination directory itself, or the parents of a file target.
     if (dest_named_dir) {
-        if (dest != "/") {
-            planner.add(planner.created_dir(dest.substr(1)), dest);
-        }
+        planner.ensure_dir(dest);
     } else if (const std::string parent = parent_of(dest); parent.size() > 0) {
-        planner.add(planner.created_dir(parent.substr(1)), parent);
+        planner.ensure_dir(parent);
     }
 
     if (!request.sources.empty()) {
@@ -334,9 +367,7 @@ std::vector<layer::Entry> plan_copy(const CopyRequest& request,
                         request.parents && !root.empty()
                             ? util::clean_path(dest + "/" + parents_part(m.source, root))
                             : dest;
-                    if (!planner.is_dir(target_dir) && target_dir != "/") {
-                        planner.add(planner.created_dir(target_dir.substr(1)), target_dir);
-                    }
+                    planner.ensure_dir(target_dir);
                     for (const ContextEntry& d : m.entries) {
                         if (!root.empty() && !d.path.starts_with(root + "/")) {
                             continue;
@@ -349,7 +380,7 @@ std::vector<layer::Entry> plan_copy(const CopyRequest& request,
                         if (planner.excluded(rest)) {
                             continue;
                         }
-                        planner.add(*by_path.at(d.path), target_dir + "/" + rest);
+                        planner.add(with_bytes(*by_path.at(d.path), by_path), target_dir + "/" + rest);
                     }
                     if (rel.empty()) {
                         break;  // every entry was handled as content of the root
@@ -373,7 +404,7 @@ std::vector<layer::Entry> plan_copy(const CopyRequest& request,
                     planner.unpack(e, dest, archives++);
                     continue;
                 }
-                planner.add(e, target);
+                planner.add(with_bytes(e, by_path), target);
             }
         }
     }

@@ -20,6 +20,7 @@
 #include <xarch/error.hpp>
 
 #include <boost/json.hpp>
+#include <unistd.h>
 
 #include <cmath>
 #include <cstdlib>
@@ -111,6 +112,40 @@ dockerfile::EnvList step_env(const std::vector<std::string>& image_env,
     return env;
 }
 
+// The memory the layer writers of one build may hold at once: an eighth of the machine's, at
+// most 512 MiB.
+std::int64_t layer_memory_budget() {
+    const long pages = ::sysconf(_SC_PHYS_PAGES);
+    const long page = ::sysconf(_SC_PAGE_SIZE);
+    const std::int64_t physical =
+        pages > 0 && page > 0 ? std::int64_t{pages} * page : std::int64_t{1} << 32;
+    return std::min<std::int64_t>(physical / 8, std::int64_t{512} << 20);
+}
+
+// What one layer writer holds: the file read buffer, and per compression thread two input
+// blocks of 128 KiB with their compressed output.
+std::int64_t layer_writer_memory(unsigned threads) {
+    return (std::int64_t{1} << 20) + std::int64_t{threads} * 2 * (std::int64_t{288} << 10);
+}
+
+// BuildKit's dispatch-time expansion of one instruction's words against `env` (heredoc sources
+// with the raw lexer that keeps quotes).
+void expand_command(Command& command,
+                    const dockerfile::ShellLex& lex,
+                    const dockerfile::EnvList& env) {
+    const dockerfile::WordExpander word = [&](std::string_view w) {
+        return lex.process_word(w, env);
+    };
+    dockerfile::ShellLexOptions raw_options;
+    raw_options.escape = lex.options().escape;
+    raw_options.skip_process_quotes = true;
+    const dockerfile::ShellLex raw_lex(raw_options);
+    const dockerfile::WordExpander raw = [&](std::string_view w) {
+        return raw_lex.process_word(w, env);
+    };
+    dockerfile::expand(command, word, raw);
+}
+
 }  // namespace
 
 struct BuildSession::StepContext {
@@ -136,7 +171,8 @@ BuildSession::BuildSession(BuildContext& context,
       started_(std::chrono::system_clock::now()),
       scratch_(cache.temp_dir() / ("build-" + oci::fs::temp_name())),
       bases_(registry, cache.content()),
-      filesystems_(cache, registry) {
+      filesystems_(cache, registry),
+      memory_(layer_memory_budget()) {
     epoch_ = options.source_date_epoch;
     if (!epoch_) {
         const auto& args = context.build_args();
@@ -338,6 +374,7 @@ LayerInfo BuildSession::layer_for(std::vector<layer::Entry> entries) {
         options.level = compression_level_;
         options.threads = jobs_;
         options.clamp_mtime = epoch_;
+        const MemoryBudget::Lease lease = memory_.acquire(layer_writer_memory(jobs_), token_);
         const layer::LayerBlob blob = layer::write_layer(cache_.content(), entries, options,
                                                          [this] { return token_.cancelled(); });
         LayerInfo made;
@@ -688,18 +725,7 @@ ImageState BuildSession::run_instance(const StageInstance& inst) {
     };
 
     for (Command& trigger : triggers) {
-        const dockerfile::EnvList env = step_env(image_env, nullptr);
-        const dockerfile::WordExpander word = [&](std::string_view w) {
-            return lex.process_word(w, env);
-        };
-        dockerfile::ShellLexOptions raw_options;
-        raw_options.escape = static_cast<char32_t>(escape_);
-        raw_options.skip_process_quotes = true;
-        const dockerfile::ShellLex raw_lex(raw_options);
-        const dockerfile::WordExpander raw = [&](std::string_view w) {
-            return raw_lex.process_word(w, env);
-        };
-        dockerfile::expand(trigger, word, raw);
+        expand_command(trigger, lex, step_env(image_env, nullptr));
         if (const CopyCommand* c = trigger.get<CopyCommand>(); c && !c->from.empty()) {
             throw DockerfileError(dockerfile_name_, inst.start_line, inst.end_line,
                                   "ONBUILD COPY --from of the base image is not supported by "
@@ -718,19 +744,8 @@ ImageState BuildSession::run_instance(const StageInstance& inst) {
         if (!step.deferred.empty()) {
             // Variables the Dockerfile left unset that the base image's config may set.
             command = step.source;
-            const dockerfile::EnvList env = step_env(image_env, before);
-            const dockerfile::WordExpander word = [&](std::string_view w) {
-                return lex.process_word(w, env);
-            };
-            dockerfile::ShellLexOptions raw_options;
-            raw_options.escape = static_cast<char32_t>(escape_);
-            raw_options.skip_process_quotes = true;
-            const dockerfile::ShellLex raw_lex(raw_options);
-            const dockerfile::WordExpander raw = [&](std::string_view w) {
-                return raw_lex.process_word(w, env);
-            };
             try {
-                dockerfile::expand(command, word, raw);
+                expand_command(command, lex, step_env(image_env, before));
             } catch (const Error& e) {
                 throw DockerfileError(dockerfile_name_, command.start_line, command.end_line,
                                       e.what());

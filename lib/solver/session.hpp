@@ -14,6 +14,7 @@
 #include "solver/cancel.hpp"
 #include "solver/copy_rules.hpp"
 #include "solver/memo.hpp"
+#include "solver/memory_budget.hpp"
 #include "util/progress_reporter.hpp"
 
 #include <xarch/builder.hpp>
@@ -90,6 +91,8 @@ private:
     Memo<ImageState> instances_;
     Memo<ImageState> steps_;
     Memo<LayerInfo> layers_;
+    // Bounds the buffers of the layers written at once (platforms and stages run in parallel).
+    MemoryBudget memory_;
 
     std::once_flag context_once_;
     std::optional<SourceTree> context_tree_;

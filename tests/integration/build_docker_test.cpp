@@ -3,6 +3,7 @@
 // with --load (type=docker) and run, and the arm64 image of a multi-platform push pulled by the
 // engine from the test registry and run under QEMU (`uname -m` says aarch64). Registers the
 // arm64 emulator when it is missing and removes what it registered afterwards.
+#include "integration/dockerd/dockerd_env.hpp"
 #include "integration/registry/registry_env.hpp"
 
 #include <xarch/builder.hpp>
@@ -38,28 +39,13 @@ std::string run(const std::string& command) {
     return out;
 }
 
-std::string docker_host(std::string* why) {
-    std::istringstream lines(read_file(XARCH_TEST_DOCKERD_ENV));
-    std::string line;
-    *why = "no " + std::string(XARCH_TEST_DOCKERD_ENV) + ": dockerd_start did not run";
-    while (std::getline(lines, line)) {
-        if (line.starts_with("DOCKER_HOST=")) {
-            return line.substr(12);
-        }
-        if (line.starts_with("XARCH_TEST_DOCKERD_UNAVAILABLE=")) {
-            *why = line;
-        }
-    }
-    return {};
-}
-
 TEST(BuildDocker, EngineRunsTheLoadedImageAndThePulledArm64ImageUnderQemu) {
     std::string why;
     auto env = test::load_registry_env(&why);
     if (!env) {
         GTEST_SKIP() << why;
     }
-    const std::string host = docker_host(&why);
+    const std::string host = test::test_docker_host(XARCH_TEST_DOCKERD_ENV, &why);
     if (host.empty()) {
         GTEST_SKIP() << why;
     }

@@ -94,7 +94,7 @@ struct Events {
     }
 };
 
-std::string error_of_build_impl(const std::function<void()>& f) {
+std::string error_of(const std::function<void()>& f) {
     try {
         f();
     } catch (const Error& e) {
@@ -133,7 +133,7 @@ protected:
     }
 
     std::string error_of_build(const fs::path& ctx) {
-        return error_of_build_impl([&] { build(ctx, BuildOptions{}); });
+        return error_of([&] { build(ctx, BuildOptions{}); });
     }
 
     std::string repo(std::string_view name) const {
@@ -272,6 +272,23 @@ TEST_F(BuildTest, RebuildComesFromTheCacheAndAChangeRerunsOnlyLaterSteps) {
     EXPECT_EQ(fourth.count_containing(ProgressEvent::Kind::kVertexCached, "COPY"), 0U);
 }
 
+TEST_F(BuildTest, RegistryCacheServesAnotherMachine) {
+    const fs::path ctx = make_context(dockerfile_for(base_));
+    const std::string cache_ref = repo("cache-export") + ":buildcache";
+    BuildOptions first = push_options(repo("cache-export") + ":v1");
+    first.cache_to.push_back(CacheSpec::parse("type=registry,ref=" + cache_ref + ",mode=max"));
+    const BuildResult a = build(ctx, first, nullptr, root_ / "machine-a");
+
+    // Another machine: an empty cache directory, the cache imported from the registry.
+    BuildOptions second = push_options(repo("cache-export") + ":v1");
+    second.cache_from.push_back(CacheSpec::parse("type=registry,ref=" + cache_ref));
+    Events events;
+    const BuildResult b = build(ctx, second, &events, root_ / "machine-b");
+    EXPECT_EQ(events.count_containing(ProgressEvent::Kind::kVertexStarted, "COPY"), 0U);
+    EXPECT_EQ(events.count_containing(ProgressEvent::Kind::kVertexCached, "COPY"), 6U);
+    EXPECT_EQ(a.descriptor.digest, b.descriptor.digest);
+}
+
 TEST_F(BuildTest, ScratchLayersIdenticalForAllPlatformsAreBuiltOnce) {
     const fs::path ctx = make_context("FROM scratch\nCOPY hello.txt app/ /files/\n");
     const BuildResult result = build(ctx, push_options(repo("scratch") + ":v1"));
@@ -402,17 +419,6 @@ TEST_F(BuildTest, MultiStageCopyFromAStageAndAddFromAUrl) {
 }
 
 // ---- errors a user meets ----
-
-template <typename F>
-std::string error_of(F&& f) {
-    try {
-        f();
-    } catch (const Error& e) {
-        return e.what();
-    }
-    ADD_FAILURE() << "no error";
-    return {};
-}
 
 TEST_F(BuildTest, MissingCopySourceNamesItAndTheLine) {
     const fs::path ctx = make_context("FROM scratch\nCOPY nothere.txt /\n");

@@ -6,6 +6,7 @@
 // output in place. The registry cases skip when the shared test registries are not there.
 #include "exporter/exporter.hpp"
 
+#include "integration/dockerd/dockerd_env.hpp"
 #include "integration/registry/registry_env.hpp"
 #include "layer/unpack.hpp"
 #include "layer/writer.hpp"
@@ -471,30 +472,10 @@ TEST_F(ExporterTest, FailedExportsLeaveTheOldOutputInPlace) {
     }
 }
 
-// The test dockerd's DOCKER_HOST (tests/integration/dockerd); "" with the reason in *why.
-std::string test_docker_host(std::string* why) {
-    const std::string text = read_file(XARCH_TEST_DOCKERD_ENV);
-    if (text.empty()) {
-        *why = "no " + std::string(XARCH_TEST_DOCKERD_ENV) + ": dockerd_start did not run";
-        return {};
-    }
-    std::istringstream lines(text);
-    std::string line;
-    while (std::getline(lines, line)) {
-        if (line.starts_with("DOCKER_HOST=")) {
-            return line.substr(12);
-        }
-        if (line.starts_with("XARCH_TEST_DOCKERD_UNAVAILABLE=")) {
-            *why = line;
-        }
-    }
-    return {};
-}
-
 TEST_F(ExporterTest, LoadsIntoTheDockerEngineWhichRunsTheImage) {
     REQUIRE_REGISTRY();  // for the busybox base layout
     std::string why;
-    docker_host_ = test_docker_host(&why);
+    docker_host_ = test::test_docker_host(XARCH_TEST_DOCKERD_ENV, &why);
     if (docker_host_.empty()) {
         GTEST_SKIP() << why;
     }
@@ -533,7 +514,7 @@ TEST_F(ExporterTest, LoadsIntoTheDockerEngineWhichRunsTheImage) {
 
 TEST_F(ExporterTest, LoadReportsTheEnginesErrorText) {
     std::string why;
-    docker_host_ = test_docker_host(&why);
+    docker_host_ = test::test_docker_host(XARCH_TEST_DOCKERD_ENV, &why);
     if (docker_host_.empty()) {
         GTEST_SKIP() << why;
     }

@@ -3,6 +3,7 @@
 // runs on a thread of its own while the calling thread, GIL released, waits in steps of 100 ms to
 // notice Ctrl-C; the progress callable takes the GIL back, and an exception it raises (or Ctrl-C)
 // cancels the build and is re-raised to the caller in place of the library's error.
+#include "arguments.hpp"
 #include "bindings.hpp"
 #include "xarch/builder.hpp"
 #include "xarch/context.hpp"
@@ -136,37 +137,6 @@ ProgressCallback progress_hook(std::shared_ptr<Hook> hook, Builder& builder) {
             builder.cancel();
         }
     };
-}
-
-// ---- Arguments ----------------------------------------------------------------------------------
-
-std::string type_name(py::handle value) {
-    return py::str(py::type::handle_of(value).attr("__name__")).cast<std::string>();
-}
-
-Platform to_platform(py::handle value) {
-    if (py::isinstance<py::str>(value)) {
-        return Platform::parse(value.cast<std::string>());
-    }
-    if (py::isinstance<Platform>(value)) {
-        return value.cast<Platform>();
-    }
-    throw py::type_error("a platform must be a str or xarch.Platform, not " + type_name(value));
-}
-
-// None: the host's; "amd64,arm64": a --platform list; else an iterable of str or Platform.
-std::vector<Platform> to_platforms(const py::object& value) {
-    if (value.is_none()) {
-        return {};
-    }
-    if (py::isinstance<py::str>(value)) {
-        return Platform::parse_list(value.cast<std::string>());
-    }
-    std::vector<Platform> result;
-    for (py::handle item : py::iter(value)) {
-        result.push_back(to_platform(item));
-    }
-    return result;
 }
 
 // ---- Builder ------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 // TransferProgress). Network work runs with the GIL released; the Python callbacks (credentials,
 // progress) take it back, and an exception they raise stops the operation and is re-raised to the
 // caller in place of the library's error.
+#include "arguments.hpp"
 #include "bindings.hpp"
 #include "xarch/credentials.hpp"
 #include "xarch/descriptor.hpp"
@@ -44,10 +45,6 @@ namespace {
 
 // ---- Arguments: str or the xarch type ---------------------------------------------------------
 
-std::string type_name(py::handle value) {
-    return py::str(py::type::handle_of(value).attr("__name__")).cast<std::string>();
-}
-
 Reference to_reference(py::handle value, const char* name) {
     if (py::isinstance<py::str>(value)) {
         return Reference::parse(value.cast<std::string>());
@@ -57,31 +54,6 @@ Reference to_reference(py::handle value, const char* name) {
     }
     throw py::type_error(std::string(name) + " must be a str or xarch.Reference, not " +
                          type_name(value));
-}
-
-Platform to_platform(py::handle value) {
-    if (py::isinstance<py::str>(value)) {
-        return Platform::parse(value.cast<std::string>());
-    }
-    if (py::isinstance<Platform>(value)) {
-        return value.cast<Platform>();
-    }
-    throw py::type_error("a platform must be a str or xarch.Platform, not " + type_name(value));
-}
-
-// None: every platform; "amd64,arm64": a --platform list; else an iterable of str or Platform.
-std::vector<Platform> to_platforms(const py::object& value) {
-    if (value.is_none()) {
-        return {};
-    }
-    if (py::isinstance<py::str>(value)) {
-        return Platform::parse_list(value.cast<std::string>());
-    }
-    std::vector<Platform> result;
-    for (py::handle item : py::iter(value)) {
-        result.push_back(to_platform(item));
-    }
-    return result;
 }
 
 // A str or os.PathLike, as a str.

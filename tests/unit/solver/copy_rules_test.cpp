@@ -1,13 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // COPY/ADD rules as layer entries, offline: destinations (trailing '/', existing directories,
-// symlinked parents), directory contents, wildcards, created and existing parents, --chown from
-// passwd/group, --chmod octal and symbolic, --parents, --exclude, heredocs, --link, ADD's
-// archives; and their errors.
+// symlinked parents), directory contents, wildcards, created and existing parents, hard links,
+// --chown and --chmod, --parents, --exclude, heredocs, --link, ADD's archives; and their errors.
 #include "solver/copy_rules.hpp"
 
 #include "solver/add_sources.hpp"
-#include "solver/chmod.hpp"
-#include "solver/chown.hpp"
 
 #include <xarch/error.hpp>
 
@@ -205,14 +202,34 @@ TEST(CopyRules, ChownAndChmodApplyToCopiedFilesAndCreatedDirectories) {
     r.owner = Owner{1000, 1001};
     r.chmod = Chmod::parse("0750");
     const auto out = plan(r);
+    // Directories the copy creates get the owner but 0755 (fsutil's MkdirAll takes no mode);
+    // copied directories and files get both.
     EXPECT_EQ(out.at("opt").uid, 1000U);
-    EXPECT_EQ(out.at("opt").mode, 0750U);
+    EXPECT_EQ(out.at("opt").mode, 0755U);
+    EXPECT_EQ(out.at("opt/app").mode, 0755U);
+    EXPECT_EQ(out.at("opt/app/data").mode, 0750U);
+    EXPECT_EQ(out.at("opt/app/data").uid, 1000U);
     EXPECT_EQ(out.at("opt/app/main.sh").gid, 1001U);
     EXPECT_EQ(out.at("opt/app/notes.md").mode, 0750U);
     // An existing directory is carried as it is.
     CopyRequest t = request({"hello.txt"}, "/tmp/");
     t.owner = Owner{5, 5};
     EXPECT_EQ(plan(t).at("tmp").uid, 0U);
+}
+
+TEST(CopyRules, NestedDirectoryOverwritesAnExistingOnesAttributes) {
+    Lower lower = busybox_like();
+    layer::Entry existing = dir("srv/data", 0700);
+    existing.uid = 33;
+    lower.entries.emplace("srv", dir("srv", 0711));
+    lower.entries.emplace("srv/data", existing);
+    const auto out = plan(request({"app"}, "/srv/"), context(), lower);
+    // The destination itself is left as it is; a directory copied onto an existing one gives
+    // it the source's attributes.
+    EXPECT_EQ(out.at("srv").mode, 0711U);
+    EXPECT_EQ(out.at("srv/data").mode, 0755U);
+    EXPECT_EQ(out.at("srv/data").uid, 0U);
+    EXPECT_EQ(out.at("srv/data").mtime_ns, 1000000000);
 }
 
 TEST(CopyRules, ParentsKeepsTheSourcePath) {
@@ -256,51 +273,35 @@ TEST(CopyRules, MissingSourceIsNotFound) {
     EXPECT_THROW(plan(request({"../outside"}, "/")), Error);
 }
 
-TEST(Chown, NamesNumbersAndBuildKitsDefaults) {
-    const auto files = [](std::string_view path) -> std::optional<std::string> {
-        if (path == "/etc/passwd") {
-            return "root:x:0:0:root:/root:/bin/sh\n# comment\napp:x:1000:1001::/home/app:/bin/sh\n";
-        }
-        if (path == "/etc/group") {
-            return "root:x:0:\nstaff:x:50:app\n";
-        }
-        return std::nullopt;
-    };
-    EXPECT_EQ(resolve_chown("app", files), (Owner{1000, 1001}));
-    EXPECT_EQ(resolve_chown("app:staff", files), (Owner{1000, 50}));
-    EXPECT_EQ(resolve_chown("42", files), (Owner{42, 42}));
-    EXPECT_EQ(resolve_chown("42:7", files), (Owner{42, 7}));
-    EXPECT_EQ(resolve_chown("root:staff", files), (Owner{0, 50}));
-    EXPECT_EQ(resolve_chown("nobody-here", files), (Owner{0, 0}));
-    EXPECT_EQ(resolve_chown(":staff", files), (Owner{0, 50}));
-    EXPECT_THROW(resolve_chown("", files), Error);
+TEST(CopyRules, HardLinksAmongCopiedFilesStayLinks) {
+    layer::Entry linked = file("app/also.sh");
+    linked.type = layer::EntryType::kHardlink;
+    linked.link_target = "app/main.sh";
+    linked.source_file.clear();
+    SourceTree tree = context();
+    tree.entries.push_back(linked);
+    const auto out = plan(request({"app"}, "/opt/"), tree);
+    ASSERT_TRUE(out.contains("opt/also.sh"));
+    EXPECT_EQ(out.at("opt/also.sh").type, layer::EntryType::kHardlink);
+    EXPECT_EQ(out.at("opt/also.sh").link_target, "opt/main.sh");
+    EXPECT_EQ(out.at("opt/main.sh").type, layer::EntryType::kRegular);
+    // Named alone, the link's file is not copied: the link becomes a file with its bytes.
+    const auto alone = plan(request({"app/also.sh"}, "/opt/"), tree);
+    ASSERT_TRUE(alone.contains("opt/also.sh"));
+    EXPECT_EQ(alone.at("opt/also.sh").type, layer::EntryType::kRegular);
+    EXPECT_EQ(alone.at("opt/also.sh").source_file, "/src/app/main.sh");
 }
 
-TEST(Chmod, OctalAndSymbolic) {
-    EXPECT_EQ(Chmod::parse("755").apply(0644, false), 0755U);
-    EXPECT_EQ(Chmod::parse("4755").octal(), 04755U);
-    EXPECT_EQ(Chmod::parse("u+x").apply(0644, false), 0744U);
-    EXPECT_EQ(Chmod::parse("go-w").apply(0666, false), 0644U);
-    EXPECT_EQ(Chmod::parse("a=rX").apply(0640, true), 0555U);
-    EXPECT_EQ(Chmod::parse("a=rX").apply(0640, false), 0444U);
-    EXPECT_EQ(Chmod::parse("a=rX").apply(0740, false), 0555U);
-    EXPECT_EQ(Chmod::parse("+x,g=u").apply(0600, false), 0771U);
-    EXPECT_EQ(Chmod::parse("u+s").apply(0755, false), 04755U);
-    for (const char* bad : {"", "8", "07778", "u+q", "x+r", "u+x,"}) {
-        EXPECT_THROW(Chmod::parse(bad), Error) << bad;
-    }
-}
-
-TEST(AddSources, ArchivesAreDetectedByContentAndUnpacked) {
-    const fs::path dir = fs::path(::testing::TempDir()) / ("add_" + std::to_string(::getpid()));
+TEST(CopyRules, AddUnpacksLocalArchives) {
+    const fs::path dir = fs::path(::testing::TempDir()) / ("copy_add_" + std::to_string(::getpid()));
     fs::remove_all(dir);
     fs::create_directories(dir);
-    const fs::path tgz = dir / "a.tar.xz";
+    const fs::path txz = dir / "a.tar.xz";
     {
         archive* a = archive_write_new();
         archive_write_add_filter_xz(a);
         archive_write_set_format_pax_restricted(a);
-        archive_write_open_filename(a, tgz.c_str());
+        archive_write_open_filename(a, txz.c_str());
         archive_entry* e = archive_entry_new();
         archive_entry_set_pathname(e, "pkg/bin/tool");
         archive_entry_set_filetype(e, AE_IFREG);
@@ -313,12 +314,8 @@ TEST(AddSources, ArchivesAreDetectedByContentAndUnpacked) {
         archive_write_close(a);
         archive_write_free(a);
     }
-    std::ofstream(dir / "plain.txt") << "not an archive";
-    EXPECT_TRUE(is_archive(tgz));
-    EXPECT_FALSE(is_archive(dir / "plain.txt"));
-
     layer::Entry src = file("a.tar.xz");
-    src.source_file = tgz;
+    src.source_file = txz;
     CopyRequest r = request({"a.tar.xz"}, "/opt/");
     r.add = true;
     r.scratch_dir = dir / "scratch";
@@ -326,12 +323,16 @@ TEST(AddSources, ArchivesAreDetectedByContentAndUnpacked) {
     ASSERT_TRUE(out.contains("opt/pkg/bin/tool"));
     EXPECT_EQ(out.at("opt/pkg/bin/tool").mode, 0755U);
     EXPECT_EQ(out.at("opt/pkg/bin/tool").uid, 7U);
+    EXPECT_EQ(out.at("opt/pkg").mode, 0755U);
     std::ifstream in(out.at("opt/pkg/bin/tool").source_file);
     std::string content;
     std::getline(in, content);
     EXPECT_EQ(content, "tool");
     // --unpack=false, and COPY, keep the archive as a file.
     r.unpack = false;
+    EXPECT_TRUE(plan(r, tree_source({src})).contains("opt/a.tar.xz"));
+    r.unpack = true;
+    r.add = false;
     EXPECT_TRUE(plan(r, tree_source({src})).contains("opt/a.tar.xz"));
     fs::remove_all(dir);
 }
