@@ -272,6 +272,19 @@ std::string parents_part(const std::string& source, const std::string& path) {
     return path.starts_with(base + "/") ? path.substr(base.size() + 1) : path;
 }
 
+// `path` relative to the directory part of `source` before its first wildcard ("src/*.txt"
+// matching "src/a.txt" gives "a.txt"), as --exclude patterns see a wildcard's matches.
+std::string below_static_prefix(const std::string& source, const std::string& path) {
+    const std::string clean = util::clean_path("/" + source).substr(1);
+    const auto wildcard = clean.find_first_of("*?[");
+    const auto slash = clean.rfind('/', wildcard == std::string::npos ? clean.size() : wildcard);
+    if (slash == std::string::npos) {
+        return path;
+    }
+    const std::string prefix = clean.substr(0, slash + 1);
+    return path.starts_with(prefix) ? path.substr(prefix.size()) : path;
+}
+
 }  // namespace
 
 SourceTree context_source(const std::filesystem::path& dir,
@@ -388,9 +401,8 @@ std::vector<layer::Entry> plan_copy(const CopyRequest& request,
                     continue;
                 }
                 // A file (or a symlink, device...): named by the source.
-                const std::string name = m.source.find_first_of("*?[") != std::string::npos
-                                             ? base_of(c.path)
-                                             : base_of(rel);
+                const bool wildcard = m.source.find_first_of("*?[") != std::string::npos;
+                const std::string name = wildcard ? base_of(c.path) : base_of(rel);
                 std::string target;
                 if (request.parents) {
                     target = util::clean_path(dest + "/" + parents_part(m.source, c.path));
@@ -398,6 +410,9 @@ std::vector<layer::Entry> plan_copy(const CopyRequest& request,
                     target = dest == "/" ? "/" + name : dest + "/" + name;
                 } else {
                     target = dest;
+                }
+                if (wildcard && planner.excluded(below_static_prefix(m.source, c.path))) {
+                    continue;  // a wildcard's match is dropped by --exclude too (Dockerfile docs)
                 }
                 if (request.add && request.unpack && e.type == layer::EntryType::kRegular &&
                     is_archive(e.source_file)) {

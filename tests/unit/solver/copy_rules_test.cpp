@@ -177,6 +177,16 @@ TEST(CopyRules, WholeContextWithExcludes) {
     EXPECT_EQ(out.at("src/latest").type, layer::EntryType::kSymlink);
 }
 
+TEST(CopyRules, ExcludesApplyToAWildcardsMatches) {
+    CopyRequest r = request({"*.txt", "app/*"}, "/w/");
+    r.excludes = {"other.txt", "*.md"};
+    const auto out = plan(r);
+    EXPECT_TRUE(out.contains("w/hello.txt"));
+    EXPECT_TRUE(out.contains("w/main.sh"));
+    EXPECT_FALSE(out.contains("w/other.txt"));
+    EXPECT_FALSE(out.contains("w/notes.md"));
+}
+
 TEST(CopyRules, WildcardsAndSeveralSources) {
     const auto out = plan(request({"*.txt", "app/main.sh"}, "/w/"));
     EXPECT_EQ(paths(out),
