@@ -240,7 +240,7 @@ private:
     const LowerResolve& resolve_;
     std::optional<context::PatternMatcher> excludes_;
     std::map<std::string, layer::Entry> out_;
-    std::unordered_map<std::string, std::string> dest_of_;          // source file -> layer path
+    std::unordered_map<std::string, std::string> dest_of_;    // source file -> layer path
     std::vector<std::pair<std::string, std::string>> links_;  // layer path, source file it names
 };
 
@@ -393,7 +393,8 @@ std::vector<layer::Entry> plan_copy(const CopyRequest& request,
                         if (planner.excluded(rest)) {
                             continue;
                         }
-                        planner.add(with_bytes(*by_path.at(d.path), by_path), target_dir + "/" + rest);
+                        planner.add(with_bytes(*by_path.at(d.path), by_path),
+                                    target_dir + "/" + rest);
                     }
                     if (rel.empty()) {
                         break;  // every entry was handled as content of the root

@@ -56,6 +56,24 @@ void fill_history_times(std::vector<History>& history) {
     }
 }
 
+// A base image's layer keeps its bytes; only the type names change between OCI and Docker
+// (BuildKit's ConvertAllLayerMediaTypes).
+Descriptor with_layer_media_type(Descriptor layer, bool oci) {
+    static const std::pair<std::string_view, std::string_view> kPairs[] = {
+        {media_type::kOciLayerGzip, media_type::kDockerLayerGzip},
+        {media_type::kOciLayerZstd, media_type::kDockerLayerZstd},
+        {media_type::kOciLayer, media_type::kDockerLayer},
+    };
+    for (const auto& [oci_type, docker_type] : kPairs) {
+        if (oci && layer.media_type == docker_type) {
+            layer.media_type = std::string(oci_type);
+        } else if (!oci && layer.media_type == oci_type) {
+            layer.media_type = std::string(docker_type);
+        }
+    }
+    return layer;
+}
+
 }  // namespace
 
 std::vector<BuildAnnotation> BuildAnnotation::parse(std::string_view text) {
@@ -169,6 +187,7 @@ FinalImage finalize_image(const ImageState& state,
                           const Platform& platform,
                           std::optional<std::int64_t> epoch,
                           const std::vector<BuildAnnotation>& annotations,
+                          bool oci_media_types,
                           OciLayout& store) {
     ImageConfig config = state.config;
     fill_history_times(config.history);
@@ -191,14 +210,22 @@ FinalImage finalize_image(const ImageState& state,
     }
     FinalImage out;
     out.platform = platform.normalized();
-    out.config = config.to_raw();
+    out.config = oci_media_types
+                     ? config.to_raw()
+                     : RawContent::of(config.serialize(), std::string(media_type::kDockerConfig));
     out.layers = state.layers;
     store.write_blob(out.config.descriptor(), out.config.bytes);
 
     Manifest manifest;
+    if (!oci_media_types) {
+        manifest.media_type = std::string(media_type::kDockerManifest);
+    }
     manifest.config = out.config.descriptor();
     for (const LayerInfo& l : state.layers) {
-        manifest.layers.push_back(l.blob);
+        manifest.layers.push_back(with_layer_media_type(l.blob, oci_media_types));
+    }
+    for (std::size_t i = 0; i < out.layers.size(); ++i) {
+        out.layers[i].blob = manifest.layers[i];
     }
     apply(manifest.annotations, annotations, BuildAnnotation::Target::kManifest, &out.platform);
     out.manifest = manifest.to_raw();
@@ -208,8 +235,12 @@ FinalImage finalize_image(const ImageState& state,
 
 RawContent make_index(const std::vector<FinalImage>& images,
                       const std::vector<BuildAnnotation>& annotations,
+                      bool oci_media_types,
                       OciLayout& store) {
     ImageIndex index;
+    if (!oci_media_types) {
+        index.media_type = std::string(media_type::kDockerManifestList);
+    }
     for (const FinalImage& image : images) {
         Descriptor d = image.manifest.descriptor();
         d.platform = image.platform;
@@ -219,6 +250,9 @@ RawContent make_index(const std::vector<FinalImage>& images,
     }
     apply(index.annotations, annotations, BuildAnnotation::Target::kIndex, nullptr);
     RawContent raw = index.to_raw();
+    if (!oci_media_types) {
+        raw = RawContent::of(index.serialize(), std::string(media_type::kDockerManifestList));
+    }
     store.write_blob(raw.descriptor(), raw.bytes);
     return raw;
 }

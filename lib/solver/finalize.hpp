@@ -42,16 +42,20 @@ struct FinalImage {
 std::string format_time(std::chrono::system_clock::time_point time);
 std::string format_epoch(std::int64_t seconds);
 
-// Writes the config and manifest of `state` into `store`. `epoch`: SOURCE_DATE_EPOCH.
+// Writes the config and manifest of `state` into `store`. `epoch`: SOURCE_DATE_EPOCH;
+// `oci_media_types` false: Docker's schema 2 types (oci-mediatypes=false), layers included.
 FinalImage finalize_image(const ImageState& state,
                           const Platform& platform,
                           std::optional<std::int64_t> epoch,
                           const std::vector<BuildAnnotation>& annotations,
+                          bool oci_media_types,
                           OciLayout& store);
 
-// The OCI index over `images` (in their order), written into `store`.
+// The index over `images` (in their order), written into `store`: an OCI index, or a Docker
+// manifest list without `oci_media_types`.
 RawContent make_index(const std::vector<FinalImage>& images,
                       const std::vector<BuildAnnotation>& annotations,
+                      bool oci_media_types,
                       OciLayout& store);
 
 }  // namespace xarch::solver

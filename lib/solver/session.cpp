@@ -185,6 +185,7 @@ BuildSession::BuildSession(BuildContext& context,
     for (const OutputSpec& out : options.outputs) {
         compression_ = out.compression;
         compression_level_ = out.compression_level;
+        oci_media_types_ = out.oci_media_types;
         break;
     }
     for (const std::string& a : options.annotations) {
@@ -343,6 +344,7 @@ LayerInfo BuildSession::layer_for(std::vector<layer::Entry> entries) {
               [](const layer::Entry& a, const layer::Entry& b) { return a.path < b.path; });
     KeyBuilder k("layer");
     k.add(std::string(to_string(compression_))).add(std::int64_t{compression_level_});
+    k.add(oci_media_types_ ? "oci" : "docker");
     k.add(epoch_ ? *epoch_ : std::int64_t{-1});
     for (const layer::Entry& e : entries) {
         k.add(e.path).add(std::int64_t{static_cast<int>(e.type)}).add(std::int64_t{e.mode});
@@ -374,6 +376,7 @@ LayerInfo BuildSession::layer_for(std::vector<layer::Entry> entries) {
         options.level = compression_level_;
         options.threads = jobs_;
         options.clamp_mtime = epoch_;
+        options.oci_media_types = oci_media_types_;
         const MemoryBudget::Lease lease = memory_.acquire(layer_writer_memory(jobs_), token_);
         const layer::LayerBlob blob = layer::write_layer(cache_.content(), entries, options,
                                                          [this] { return token_.cancelled(); });
@@ -821,9 +824,9 @@ BuildResult BuildSession::run() {
     std::vector<FinalImage> images;
     for (std::size_t i = 0; i < states.size(); ++i) {
         images.push_back(finalize_image(states[i], plan_.results[i].platform, epoch_, annotations_,
-                                        cache_.content()));
+                                        oci_media_types_, cache_.content()));
     }
-    const RawContent index = make_index(images, annotations_, cache_.content());
+    const RawContent index = make_index(images, annotations_, oci_media_types_, cache_.content());
 
     exporter::ExportRequest request;
     for (const FinalImage& image : images) {

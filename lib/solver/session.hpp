@@ -79,6 +79,7 @@ private:
     std::chrono::system_clock::time_point started_;
     Compression compression_ = Compression::kGzip;
     int compression_level_ = -1;
+    bool oci_media_types_ = true;  // oci-mediatypes=false: Docker's media types throughout
     std::vector<BuildAnnotation> annotations_;
     // Files this build makes for itself (ADD downloads and unpacked archives), removed with it.
     std::filesystem::path scratch_;

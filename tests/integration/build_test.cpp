@@ -418,6 +418,26 @@ TEST_F(BuildTest, MultiStageCopyFromAStageAndAddFromAUrl) {
     EXPECT_NE(message.find(blob), std::string::npos) << message;
 }
 
+TEST_F(BuildTest, DockerMediaTypesOnRequest) {
+    const fs::path ctx = make_context("FROM " + base_ + "\nCOPY hello.txt /\n");
+    BuildOptions options =
+        push_options(repo("docker-types") + ":v1", {"linux/amd64", "linux/arm64"});
+    options.outputs = {OutputSpec::parse("type=registry,oci-mediatypes=false")};
+    build(ctx, options);
+    const std::string raw =
+        run("skopeo inspect --raw --tls-verify=false docker://" + repo("docker-types") + ":v1");
+    const ImageIndex list = parse_index(raw);
+    EXPECT_EQ(list.media_type, media_type::kDockerManifestList);
+    const Manifest m =
+        parse_manifest(run("skopeo inspect --raw --tls-verify=false docker://" +
+                           repo("docker-types") + "@" + list.manifests[1].digest.to_string()));
+    EXPECT_EQ(m.media_type, media_type::kDockerManifest);
+    EXPECT_EQ(m.config.media_type, media_type::kDockerConfig);
+    for (const Descriptor& layer : m.layers) {
+        EXPECT_EQ(layer.media_type, media_type::kDockerLayerGzip);  // the base's too
+    }
+}
+
 // ---- errors a user meets ----
 
 TEST_F(BuildTest, MissingCopySourceNamesItAndTheLine) {

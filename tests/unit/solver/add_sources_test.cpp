@@ -29,8 +29,9 @@ namespace fs = std::filesystem;
 
 class TempDir {
 public:
-    TempDir() : path_(fs::path(::testing::TempDir()) / ("add_sources_" + std::to_string(::getpid()) +
-                                                        "_" + std::to_string(counter_++))) {
+    TempDir()
+        : path_(fs::path(::testing::TempDir()) /
+                ("add_sources_" + std::to_string(::getpid()) + "_" + std::to_string(counter_++))) {
         fs::remove_all(path_);
         fs::create_directories(path_);
     }
@@ -58,7 +59,9 @@ struct TarMember {
 
 // Writes a tar with `filter` (an archive_write_add_filter_* function, null for none); false
 // when this libarchive cannot write that compression.
-bool write_tar(const fs::path& file, int (*filter)(archive*), const std::vector<TarMember>& members) {
+bool write_tar(const fs::path& file,
+               int (*filter)(archive*),
+               const std::vector<TarMember>& members) {
     archive* a = archive_write_new();
     if (filter != nullptr && filter(a) != ARCHIVE_OK) {
         archive_write_free(a);
@@ -227,13 +230,12 @@ private:
             const std::string path = request.substr(start, request.find(' ', start) - start);
             const auto found = responses_.find(path);
             const std::string response =
-                found != responses_.end()
-                    ? found->second
-                    : "HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\n\r\n";
+                found != responses_.end() ? found->second
+                                          : "HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\n\r\n";
             std::size_t sent = 0;
             while (sent < response.size()) {
-                const ssize_t n = ::send(client, response.data() + sent, response.size() - sent,
-                                         MSG_NOSIGNAL);
+                const ssize_t n =
+                    ::send(client, response.data() + sent, response.size() - sent, MSG_NOSIGNAL);
                 if (n <= 0) {
                     break;
                 }

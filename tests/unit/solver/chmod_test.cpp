@@ -45,8 +45,7 @@ TEST(Chmod, BadValuesQuoteTheValue) {
             ADD_FAILURE() << "accepted " << bad;
         } catch (const Error& e) {
             EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument) << bad;
-            EXPECT_NE(std::string(e.what()).find(std::string("\"") + bad + "\""),
-                      std::string::npos)
+            EXPECT_NE(std::string(e.what()).find(std::string("\"") + bad + "\""), std::string::npos)
                 << e.what();
         }
     }

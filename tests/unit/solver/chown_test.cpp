@@ -56,9 +56,9 @@ TEST(Chown, NamesComeFromPasswdAndGroup) {
     EXPECT_EQ(chown("5:staff", files), (Owner{5, 50}));
     EXPECT_EQ(chown(":staff", files), (Owner{0, 50}));
     EXPECT_EQ(chown("short", files), (Owner{77, 0}));
-    EXPECT_EQ(files.read, (std::vector<std::string>{"/etc/passwd", "/etc/passwd", "/etc/group",
-                                                    "/etc/passwd", "/etc/group", "/etc/group",
-                                                    "/etc/passwd"}));
+    EXPECT_EQ(files.read,
+              (std::vector<std::string>{"/etc/passwd", "/etc/passwd", "/etc/group", "/etc/passwd",
+                                        "/etc/group", "/etc/group", "/etc/passwd"}));
 }
 
 TEST(Chown, UnknownNamesAndMissingFilesGiveZeroAsBuildKit) {

@@ -303,7 +303,8 @@ TEST(CopyRules, HardLinksAmongCopiedFilesStayLinks) {
 }
 
 TEST(CopyRules, AddUnpacksLocalArchives) {
-    const fs::path dir = fs::path(::testing::TempDir()) / ("copy_add_" + std::to_string(::getpid()));
+    const fs::path dir =
+        fs::path(::testing::TempDir()) / ("copy_add_" + std::to_string(::getpid()));
     fs::remove_all(dir);
     fs::create_directories(dir);
     const fs::path txz = dir / "a.tar.xz";

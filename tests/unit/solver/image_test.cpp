@@ -202,7 +202,8 @@ TEST(Finalize, TimesFollowBuildKitAndTheEpochClamps) {
         std::filesystem::path(::testing::TempDir()) / ("finalize_" + std::to_string(::getpid()));
     std::filesystem::remove_all(dir);
     OciLayout store = OciLayout::create(dir);
-    FinalImage image = finalize_image(s, Platform::parse("linux/arm64"), std::nullopt, {}, store);
+    FinalImage image =
+        finalize_image(s, Platform::parse("linux/arm64"), std::nullopt, {}, true, store);
     ImageConfig config = parse_config(image.config.bytes);
     // The ENV before the layer takes the layer's time; the CMD after it too.
     EXPECT_EQ(config.history[0].created, "2020-01-01T00:00:00Z");
@@ -212,7 +213,8 @@ TEST(Finalize, TimesFollowBuildKitAndTheEpochClamps) {
     EXPECT_TRUE(store.has_blob(image.config.digest));
     EXPECT_TRUE(store.has_blob(image.manifest.digest));
 
-    FinalImage clamped = finalize_image(s, Platform::parse("linux/arm64"), 1700000000, {}, store);
+    FinalImage clamped =
+        finalize_image(s, Platform::parse("linux/arm64"), 1700000000, {}, true, store);
     config = parse_config(clamped.config.bytes);
     EXPECT_EQ(config.history[0].created, "2020-01-01T00:00:00Z");  // the base's stays
     EXPECT_EQ(config.history[2].created, "2023-11-14T22:13:20Z");
@@ -248,11 +250,11 @@ TEST(Finalize, AnnotationsGoWhereTheirTypeSays) {
     OciLayout store = OciLayout::create(dir);
     std::vector<FinalImage> images;
     for (const char* p : {"linux/amd64", "linux/arm64"}) {
-        images.push_back(
-            finalize_image(scratch_state(Platform::parse(p)), Platform::parse(p), 0, all, store));
+        images.push_back(finalize_image(scratch_state(Platform::parse(p)), Platform::parse(p), 0,
+                                        all, true, store));
     }
     EXPECT_EQ(parse_manifest(images[0].manifest.bytes).annotations.at("m"), "1");
-    const ImageIndex index = parse_index(make_index(images, all, store).bytes);
+    const ImageIndex index = parse_index(make_index(images, all, true, store).bytes);
     EXPECT_EQ(index.annotations.at("i"), "2");
     EXPECT_EQ(index.manifests[0].annotations.at("d"), "3");
     EXPECT_TRUE(index.manifests[1].annotations.empty());
