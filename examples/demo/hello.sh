@@ -1,3 +1,4 @@
 #!/bin/sh
 # Prints where it runs: the machine name tells which emulator (if any) ran it.
-echo "$GREETING on $(uname -m) ($(cat /app/config/motd))"
+read -r motd < /app/config/motd
+echo "$GREETING on $(uname -m) ($motd)"
