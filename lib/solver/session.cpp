@@ -655,7 +655,10 @@ ImageState BuildSession::base_state(const StageInstance& inst, StepContext& sc) 
     }
     const std::string meta_vertex =
         "internal:metadata:" + inst.base_image + ":" + inst.platform.to_string();
-    const std::string meta_name = "[internal] load metadata for " + inst.base_image;
+    // buildx names the platform in multi-platform builds: "[linux/arm64 internal] load ...".
+    const std::string meta_name =
+        (sc.prefix_platform ? "[" + inst.platform.to_string() + " internal]" : "[internal]") +
+        std::string(" load metadata for ") + inst.base_image;
     std::string pinned;
     ImageState state;
     progress_.started(meta_vertex, meta_name);
