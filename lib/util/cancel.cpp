@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // CancelToken: shared state, callbacks run once on cancel, child tokens.
-#include "solver/cancel.hpp"
+#include "util/cancel.hpp"
 
 #include <xarch/error.hpp>
 
@@ -11,7 +11,7 @@
 #include <thread>
 #include <utility>
 
-namespace xarch::solver {
+namespace xarch::util {
 
 struct CancelToken::State {
     std::mutex mutex;
@@ -151,4 +151,4 @@ bool is_cancellation(const std::exception_ptr& error) noexcept {
     }
 }
 
-}  // namespace xarch::solver
+}  // namespace xarch::util
