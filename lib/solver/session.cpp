@@ -464,9 +464,12 @@ ImageState BuildSession::copy_step(const StageInstance& inst,
         }
     } else if (!paths.empty()) {
         try {
+            if (!named_context) {
+                context_tree();  // the build context is scanned on first use
+            }
+            const BuildContext& source_context = named_context ? *named_context : context_;
             const std::vector<CopySourceMatch> matches =
-                named_context ? named_context->resolve_copy_sources(paths, copy.dest)
-                              : (context_tree(), context_.resolve_copy_sources(paths, copy.dest));
+                source_context.resolve_copy_sources(paths, copy.dest);
             for (const CopySourceMatch& m : matches) {
                 k.add("source").add(m.source);
                 for (const ContextEntry& e : m.entries) {

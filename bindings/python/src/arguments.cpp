@@ -34,4 +34,34 @@ std::vector<Platform> to_platforms(const py::object& value) {
     return result;
 }
 
+RegistryOptions registry_options(const std::vector<std::string>& insecure_registries,
+                                 const std::optional<std::string>& ca_bundle,
+                                 const std::optional<std::string>& certs_dir,
+                                 std::size_t jobs,
+                                 int retry_attempts,
+                                 const std::optional<std::string>& user_agent,
+                                 std::optional<std::int64_t> chunk_threshold,
+                                 std::optional<std::int64_t> chunk_size) {
+    RegistryOptions options;
+    options.insecure_registries = insecure_registries;
+    if (ca_bundle) {
+        options.ca_bundle = *ca_bundle;
+    }
+    if (certs_dir) {
+        options.certs_dir = *certs_dir;
+    }
+    options.jobs = jobs;
+    options.retry_attempts = retry_attempts;
+    if (user_agent) {
+        options.user_agent = *user_agent;
+    }
+    if (chunk_threshold) {
+        options.chunk_threshold = *chunk_threshold;
+    }
+    if (chunk_size) {
+        options.chunk_size = *chunk_size;
+    }
+    return options;
+}
+
 }  // namespace xarch::python

@@ -4,9 +4,13 @@
 #pragma once
 
 #include "xarch/platform.hpp"
+#include "xarch/registry.hpp"
 
 #include <pybind11/pybind11.h>
 
+#include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,5 +25,16 @@ Platform to_platform(pybind11::handle value);
 // None: no platforms (the caller's default); "amd64,arm64": a --platform list; else an iterable
 // of str or Platform.
 std::vector<Platform> to_platforms(const pybind11::object& value);
+
+// The RegistryOptions the Registry and Builder keywords give, credentials and progress left to
+// the caller (their Python callables live as long as the object that owns them).
+RegistryOptions registry_options(const std::vector<std::string>& insecure_registries,
+                                 const std::optional<std::string>& ca_bundle,
+                                 const std::optional<std::string>& certs_dir,
+                                 std::size_t jobs,
+                                 int retry_attempts,
+                                 const std::optional<std::string>& user_agent,
+                                 std::optional<std::int64_t> chunk_threshold,
+                                 std::optional<std::int64_t> chunk_size);
 
 }  // namespace xarch::python

@@ -252,25 +252,9 @@ std::unique_ptr<PyBuilder> make_builder(const std::optional<std::filesystem::pat
         options.cache_dir = std::filesystem::absolute(*cache_dir);
     }
     options.jobs = jobs;
+    options.registry = registry_options(insecure_registries, ca_bundle, certs_dir, transfer_jobs,
+                                        retry_attempts, user_agent, chunk_threshold, chunk_size);
     RegistryOptions& registry = options.registry;
-    registry.insecure_registries = insecure_registries;
-    if (ca_bundle) {
-        registry.ca_bundle = *ca_bundle;
-    }
-    if (certs_dir) {
-        registry.certs_dir = *certs_dir;
-    }
-    registry.jobs = transfer_jobs;
-    registry.retry_attempts = retry_attempts;
-    if (user_agent) {
-        registry.user_agent = *user_agent;
-    }
-    if (chunk_threshold) {
-        registry.chunk_threshold = *chunk_threshold;
-    }
-    if (chunk_size) {
-        registry.chunk_size = *chunk_size;
-    }
     std::shared_ptr<Hook> hook;
     if (!credentials.is_none()) {
         hook = std::make_shared<Hook>(credentials);

@@ -387,25 +387,9 @@ std::unique_ptr<PyRegistry> make_registry(const std::vector<std::string>& insecu
     callbacks->credentials = credentials;
     callbacks->progress = progress;
 
-    RegistryOptions options;
-    options.insecure_registries = insecure_registries;
-    if (ca_bundle) {
-        options.ca_bundle = *ca_bundle;
-    }
-    if (certs_dir) {
-        options.certs_dir = *certs_dir;
-    }
-    options.jobs = jobs;
-    options.retry_attempts = retry_attempts;
-    if (user_agent) {
-        options.user_agent = *user_agent;
-    }
-    if (chunk_threshold) {
-        options.chunk_threshold = *chunk_threshold;
-    }
-    if (chunk_size) {
-        options.chunk_size = *chunk_size;
-    }
+    RegistryOptions options =
+        registry_options(insecure_registries, ca_bundle, certs_dir, jobs, retry_attempts,
+                         user_agent, chunk_threshold, chunk_size);
     if (!credentials.is_none()) {
         options.credentials = credentials_lookup(callbacks);
     } else if (anonymous) {
