@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -50,6 +51,24 @@ BuilderOptions to_builder_options(const xarch_builder_options* options) {
     }
     result.jobs = options->jobs;
     result.registry = to_registry_options(options->registry);
+    if (options->version >= 2) {
+        switch (options->snapshotter) {
+            case XARCH_SNAPSHOTTER_AUTO:
+                result.snapshotter = Snapshotter::kAuto;
+                break;
+            case XARCH_SNAPSHOTTER_OVERLAYFS:
+                result.snapshotter = Snapshotter::kOverlayfs;
+                break;
+            case XARCH_SNAPSHOTTER_NATIVE:
+                result.snapshotter = Snapshotter::kNative;
+                break;
+            default:
+                fail(ErrorCode::kInvalidArgument,
+                     "xarch_builder_options.snapshotter is " +
+                         std::to_string(options->snapshotter) +
+                         ": use XARCH_SNAPSHOTTER_AUTO, _OVERLAYFS or _NATIVE");
+        }
+    }
     return result;
 }
 
@@ -152,6 +171,15 @@ BuildOptions to_build_options(const xarch_build_options* options) {
     if (options->docker_host != nullptr) {
         result.docker_host = options->docker_host;
     }
+    if (options->version >= 2) {
+        result.allow = to_strings(options->allow, options->allow_count, "allow");
+        for (const std::string& entitlement : result.allow) {
+            if (entitlement != "network.host" && entitlement != "security.insecure") {
+                fail(ErrorCode::kInvalidArgument, "invalid entitlement \"" + entitlement +
+                                                      "\": use network.host or security.insecure");
+            }
+        }
+    }
     return result;
 }
 
@@ -191,6 +219,9 @@ int xarch_builder_options_init(xarch_builder_options* out, unsigned int version)
         out->cache_dir = nullptr;
         out->jobs = 0;
         out->registry = nullptr;
+        if (version >= 2) {
+            out->snapshotter = XARCH_SNAPSHOTTER_AUTO;
+        }
     });
 }
 
@@ -199,7 +230,9 @@ int xarch_build_options_init(xarch_build_options* out, unsigned int version) {
         capi::require(out, "out");
         capi::check_version(version, "xarch_build_options", XARCH_BUILD_OPTIONS_VERSION);
         const xarch_build_options defaults = XARCH_BUILD_OPTIONS_INIT;
-        *out = defaults;
+        // Only the fields of `version` are written: the caller's struct may be that small.
+        std::memcpy(out, &defaults,
+                    version >= 2 ? sizeof defaults : offsetof(xarch_build_options, allow));
         out->version = version;
     });
 }

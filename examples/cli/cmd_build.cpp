@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <iostream>
@@ -125,6 +126,21 @@ int run_build(const ParsedArgs& args, Io& io) {
         options.outputs.push_back(OutputSpec::parse("type=docker"));
     }
     options.annotations = args.all("annotation");
+    for (const std::string& value : args.all("allow")) {
+        // A comma list, as buildx's string slice flag takes it.
+        std::size_t start = 0;
+        while (start <= value.size()) {
+            const std::size_t comma = std::min(value.find(',', start), value.size());
+            const std::string entitlement = value.substr(start, comma - start);
+            if (entitlement != "network.host" && entitlement != "security.insecure") {
+                throw Error(ErrorCode::kInvalidArgument,
+                            "invalid entitlement: " + entitlement +
+                                " (use network.host or security.insecure)");
+            }
+            options.allow.push_back(entitlement);
+            start = comma + 1;
+        }
+    }
     options.no_cache = args.has("no-cache");
     for (const std::string& c : args.all("cache-from")) {
         options.cache_from.push_back(CacheSpec::parse(c));
@@ -169,6 +185,8 @@ int run_build(const ParsedArgs& args, Io& io) {
 
 Command make_build_command() {
     std::vector<FlagSpec> flags = {
+        {"allow", '\0', true, "stringSlice",
+         "Allow extra privileged entitlement (e.g., \"network.host\", \"security.insecure\")", ""},
         {"annotation", '\0', true, "stringArray", "Add annotation to the image", ""},
         {"build-arg", '\0', true, "stringArray", "Set build-time variables", ""},
         {"build-context", '\0', true, "stringArray", "Additional build contexts (e.g., name=path)",

@@ -56,8 +56,9 @@ Command make_prune_command() {
         .usage = "[OPTIONS]",
         .summary = "Remove build cache",
         .description =
-            "Remove build cache: cached step results, unpacked layers and the blobs only they\n"
-            "use, least recently used first. Waits for builds using the cache to finish.",
+            "Remove build cache: cached step results, unpacked layers, RUN snapshots and the\n"
+            "blobs only they use, least recently used first. Waits for builds using the cache\n"
+            "to finish. Cache mounts (RUN --mount=type=cache) go only when everything does.",
         .flags = {{"keep-storage", '\0', true, "bytes",
                    "Amount of disk space to keep for cache (e.g. 10gb, 512MB)", ""},
                   {"cache-dir", '\0', true, "string",

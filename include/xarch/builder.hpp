@@ -103,6 +103,9 @@ struct BuildOptions {
     /// The Docker Engine `--load` talks to: "unix:///path", "tcp://host:port"; "" means
     /// $DOCKER_HOST, else unix:///var/run/docker.sock.
     std::string docker_host;
+    /// `--allow`: entitlements RUN steps may use: "network.host" (RUN --network=host) and
+    /// "security.insecure" (RUN --security=insecure).
+    std::vector<std::string> allow;
     ProgressCallback progress;
 };
 
@@ -124,6 +127,11 @@ struct BuildResult {
     std::vector<std::string> warnings;
 };
 
+/// How RUN steps get a writable copy of their stage's filesystem (buildkitd's
+/// --oci-worker-snapshotter): overlayfs over the stage's layers where it can be mounted, else a
+/// copy compared with the stage afterwards (kNative, slower, works everywhere).
+enum class Snapshotter { kAuto, kOverlayfs, kNative };
+
 struct BuilderOptions {
     /// The cache directory; "" means $XDG_CACHE_HOME/xarch, else $HOME/.cache/xarch.
     std::filesystem::path cache_dir;
@@ -131,6 +139,8 @@ struct BuilderOptions {
     unsigned jobs = 0;
     /// How registries are reached (bases, pushes, registry caches).
     RegistryOptions registry;
+    /// kOverlayfs fails a RUN where overlayfs cannot be mounted instead of copying.
+    Snapshotter snapshotter = Snapshotter::kAuto;
 };
 
 struct PruneOptions {

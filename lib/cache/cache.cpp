@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <set>
 #include <system_error>
@@ -26,6 +27,8 @@ namespace stdfs = std::filesystem;
 constexpr std::size_t kMaxRecordBytes = std::size_t{64} << 20;
 constexpr const char* kEntriesFile = "entries.jsonl";
 constexpr const char* kSizeFile = "size";
+// snapshots/tmp holds workspaces of running steps; older than this they are crash leftovers.
+constexpr std::int64_t kSnapshotTempAgeNs = std::int64_t{24} * 3600 * 1'000'000'000;
 
 stdfs::path make_dir(const stdfs::path& dir) {
     oci::fs::make_directories(dir);
@@ -288,6 +291,21 @@ PruneResult Cache::prune(const PruneOptions& options) {
         remove_tree(it->path());
         result.freed_bytes += size;
     }
+    // A SnapshotStore may be in use without a lease (a step's workspace), so only what is
+    // surely abandoned goes.
+    const std::int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                 std::chrono::system_clock::now().time_since_epoch())
+                                 .count();
+    for (stdfs::directory_iterator it(snapshots_dir() / "tmp", ec), end; !ec && it != end;
+         it.increment(ec)) {
+        if (now - use_time(it->path()) < kSnapshotTempAgeNs) {
+            continue;
+        }
+        const std::int64_t size =
+            it->is_directory() ? tree_size(it->path()) : stored_size(it->path());
+        remove_tree(it->path());
+        result.freed_bytes += size;
+    }
 
     struct Item {
         stdfs::path path;
@@ -295,6 +313,7 @@ PruneResult Cache::prune(const PruneOptions& options) {
         std::int64_t size = 0;
         bool is_record = false;
         std::vector<std::string> blobs;
+        stdfs::path stamp;  // snapshot layers: snapshots/used/<hex>
     };
     std::vector<Item> items;
     for (stdfs::recursive_directory_iterator it(dir_ / "records", ec), end; !ec && it != end;
@@ -308,7 +327,7 @@ PruneResult Cache::prune(const PruneOptions& options) {
         if (!it->is_regular_file() || it->path().extension() != ".json") {
             continue;
         }
-        Item item{it->path(), use_time(it->path()), stored_size(it->path()), true, {}};
+        Item item{it->path(), use_time(it->path()), stored_size(it->path()), true, {}, {}};
         if (std::optional<std::string> json = oci::fs::read_file(it->path(), kMaxRecordBytes)) {
             item.blobs = record_blobs(*json);
         }
@@ -325,7 +344,33 @@ PruneResult Cache::prune(const PruneOptions& options) {
         }
         const std::int64_t time =
             use_time(stdfs::exists(place / kEntriesFile) ? place / kEntriesFile : place);
-        items.push_back(Item{place, time, size, false, {}});
+        items.push_back(Item{place, time, size, false, {}, {}});
+    }
+    // Snapshot layers: size and use time from their stamp (a file inside the layer would show in
+    // the container); a layer without one is measured.
+    std::set<std::string> snapshot_layers;
+    for (stdfs::directory_iterator it(snapshots_dir() / "layers", ec), end; !ec && it != end;
+         it.increment(ec)) {
+        const stdfs::path& place = it->path();
+        const stdfs::path stamp = snapshots_dir() / "used" / place.filename();
+        snapshot_layers.insert(place.filename().string());
+        std::int64_t size = 0;
+        std::int64_t time = 0;
+        if (std::optional<std::string> text = oci::fs::read_file(stamp, 64)) {
+            size = std::strtoll(text->c_str(), nullptr, 10);
+            time = use_time(stamp);
+        } else {
+            size = tree_size(place);
+            time = use_time(place);
+        }
+        items.push_back(Item{place, time, size, false, {}, stamp});
+    }
+    // Stamps whose layer is gone (never made, or removed by hand).
+    for (stdfs::directory_iterator it(snapshots_dir() / "used", ec), end; !ec && it != end;
+         it.increment(ec)) {
+        if (!snapshot_layers.contains(it->path().filename().string())) {
+            ::unlink(it->path().c_str());
+        }
     }
 
     struct Blob {
@@ -408,6 +453,9 @@ PruneResult Cache::prune(const PruneOptions& options) {
                 oci::fs::fail("move out of the cache", item.path, errno);
             }
             remove_tree(doomed);
+            if (!item.stamp.empty()) {
+                ::unlink(item.stamp.c_str());
+            }
         }
         total -= item.size;
         result.freed_bytes += item.size;
@@ -417,6 +465,20 @@ PruneResult Cache::prune(const PruneOptions& options) {
             if (it != blobs.end() && it->second.references > 0 && --it->second.references == 0) {
                 remove_blob(it->second);
                 total -= it->second.size;
+            }
+        }
+    }
+    if (!options.keep_storage) {
+        // RUN --mount=type=cache directories hold what builds chose to keep: only a full prune
+        // (BuildKit's `prune --all`) takes them.
+        const stdfs::path mounts = dir_ / "mounts";
+        if (stdfs::exists(mounts, ec)) {
+            const stdfs::path doomed = temp_dir() / oci::fs::temp_name();
+            if (::rename(mounts.c_str(), doomed.c_str()) == 0) {
+                const std::int64_t size = tree_size(doomed);
+                remove_tree(doomed);
+                result.freed_bytes += size;
+                ++result.removed_entries;
             }
         }
     }

@@ -28,9 +28,12 @@ namespace xarch::cache {
 //   <dir>/content/   an OciLayout: every blob (layers, configs, manifests, indexes)
 //   <dir>/records/<hex[0:2]>/<hex>.json   step results by cache key (atomic writes)
 //   <dir>/unpacked/<diff_id hex>/{root/,entries.jsonl,size}  unpacked layers for MergedView
+//   <dir>/snapshots/   a snapshot::SnapshotStore: layers/<diff_id hex>/ (overlay format),
+//                      used/<diff_id hex> (use time and size), tmp/
 //   <dir>/tmp/  <dir>/lock
 // Use times (for prune's least-recently-used order) are file modification times: a record's is
-// refreshed when it is read, an unpacked layer's entries.jsonl when the layer is used.
+// refreshed when it is read, an unpacked layer's entries.jsonl when the layer is used, a snapshot
+// layer's used/<hex> stamp when the layer is used.
 class Cache {
 public:
     // $XDG_CACHE_HOME/xarch, else $HOME/.cache/xarch. Error(kNotFound) when neither is set.
@@ -71,12 +74,16 @@ public:
     // Blocks while a prune runs.
     Lease lease();
 
-    // Removes records and unpacked layers, least recently used first, until the cache holds at
-    // most options.keep_storage bytes (everything when nullopt), and every content blob that no
-    // remaining record references (content/index.json's entries count as references, unless
-    // everything goes). Waits for the leases of running builds; a thread must not hold a lease
-    // while it prunes. removed_entries counts records, unpacked layers and blobs removed.
+    // Removes records, unpacked layers and snapshot layers, least recently used first, until the
+    // cache holds at most options.keep_storage bytes (everything when nullopt), and every content
+    // blob that no remaining record references (content/index.json's entries count as references,
+    // unless everything goes). Waits for the leases of running builds; a thread must not hold a
+    // lease while it prunes. removed_entries counts records, unpacked layers, snapshot layers and
+    // blobs removed. Leftovers in snapshots/tmp older than a day go too.
     PruneResult prune(const PruneOptions& options);
+
+    // <dir>/snapshots: where the snapshot store lives (made by the store, pruned here).
+    std::filesystem::path snapshots_dir() const { return dir_ / "snapshots"; }
 
     // <dir>/tmp: scratch space on the cache's filesystem (renames from it are atomic).
     std::filesystem::path temp_dir() const { return dir_ / "tmp"; }

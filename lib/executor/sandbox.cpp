@@ -1,24 +1,26 @@
 // SPDX-License-Identifier: Apache-2.0
-// executor::run: clones the command into new namespaces, builds its root (mounts, /dev, /etc
-// files), pivots into it, and relays its output line by line until it exits or is cancelled.
+// executor::run: plans the sandbox (mount points, overlay options, mounts), clones the command into
+// new namespaces (sandbox_child.cpp builds its root there), and relays its output line by line
+// until it exits or is cancelled.
 #include "executor/sandbox.hpp"
+
+#include "executor/mount_stubs.hpp"
+#include "executor/sandbox_child.hpp"
+#include "util/quote.hpp"
 
 #include <xarch/error.hpp>
 
 #include <fcntl.h>
-#include <grp.h>
-#include <net/if.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
-#include <sys/ioctl.h>
 #include <sys/mount.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
@@ -34,16 +36,15 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr const char* kDefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+// The most a mount(2) data string can hold (one page, its terminating NUL included).
+constexpr std::size_t kMaxMountData = 4096;
+// Asked for explicitly where the kernel knows them: with redirect_dir, index or metacopy on, the
+// upper dir would hold entries a layer diff cannot read (redirects, metadata-only copies).
+constexpr const char* kOverlayExtraOptions = ",index=off,redirect_dir=off,metacopy=off";
+
 // A line longer than this is passed on in pieces, so a command printing without newlines cannot
 // make us buffer without bound.
 constexpr std::size_t kMaxLine = 64 * 1024;
-
-// What the child reports through the error pipe when it fails before execve.
-struct ChildFailure {
-    int error = 0;
-    bool not_found = false;
-    std::array<char, 512> what{};
-};
 
 // A file descriptor closed on destruction.
 class Fd {
@@ -80,184 +81,6 @@ void make_pipe(Pipe& pipe) {
     }
     pipe.read.reset(fds[0]);
     pipe.write.reset(fds[1]);
-}
-
-// Everything the child needs, computed before clone(): after it the child may only make system
-// calls (another thread may have held the allocator's lock at that moment).
-struct ChildPlan {
-    std::string root;
-    std::string proc, dev, sys, dev_shm, dev_pts, dev_ptmx, dev_fd, dev_stdin, dev_stdout,
-        dev_stderr;
-    std::vector<std::pair<std::string, std::string>> dev_nodes;  // host node → target in root
-    std::vector<std::pair<std::string, std::string>> etc_files;  // temp file → target in root
-    std::string hostname;
-    bool network_none = false;
-    std::vector<gid_t> groups;
-    uid_t uid = 0;
-    gid_t gid = 0;
-    std::vector<std::string> cwd_prefixes;  // "/a", "/a/b": created in turn
-    std::string cwd;
-    std::vector<std::string> candidates;  // where args[0] may be, inside the root
-    std::vector<char*> argv;
-    std::vector<char*> envp;
-    int out_fd = -1, err_fd = -1, fail_fd = -1;
-};
-
-[[noreturn]] void child_fail(
-    const ChildPlan& plan, const char* what, const char* path, int error, bool not_found = false) {
-    ChildFailure failure;
-    failure.error = error;
-    failure.not_found = not_found;
-    std::size_t at = 0;
-    auto append = [&](const char* text) {
-        for (; *text != '\0' && at + 1 < failure.what.size(); ++text) {
-            failure.what[at++] = *text;
-        }
-    };
-    append(what);
-    if (path != nullptr) {
-        append(" ");
-        append(path);
-    }
-    failure.what[at] = '\0';
-    [[maybe_unused]] auto written = ::write(plan.fail_fd, &failure, sizeof failure);
-    ::_exit(127);
-}
-
-void child_mount(const ChildPlan& plan,
-                 const char* source,
-                 const std::string& target,
-                 const char* type,
-                 unsigned long flags,
-                 const char* data) {
-    if (::mount(source, target.c_str(), type, flags, data) != 0) {
-        child_fail(plan, "mount", target.c_str(), errno);
-    }
-}
-
-// Creates an empty file at `target` (in the /dev tmpfs) and binds the host's `node` onto it.
-void child_bind_node(const ChildPlan& plan, const std::string& node, const std::string& target) {
-    int fd = ::open(target.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0666);
-    if (fd < 0) {
-        child_fail(plan, "create", target.c_str(), errno);
-    }
-    ::close(fd);
-    child_mount(plan, node.c_str(), target, nullptr, MS_BIND, nullptr);
-}
-
-void child_loopback_up(const ChildPlan& plan) {
-    int sock = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (sock < 0) {
-        child_fail(plan, "socket for", "lo", errno);
-    }
-    ifreq request{};
-    std::memcpy(request.ifr_name, "lo", 3);
-    if (::ioctl(sock, SIOCGIFFLAGS, &request) != 0) {
-        child_fail(plan, "read the flags of", "lo", errno);
-    }
-    request.ifr_flags = static_cast<short>(request.ifr_flags | IFF_UP);
-    if (::ioctl(sock, SIOCSIFFLAGS, &request) != 0) {
-        child_fail(plan, "bring up", "lo", errno);
-    }
-    ::close(sock);
-}
-
-void child_setup_root(const ChildPlan& plan) {
-    // Private first, so that nothing we mount propagates back to the host.
-    child_mount(plan, nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr);
-    // A mount point of its own, which pivot_root needs.
-    child_mount(plan, plan.root.c_str(), plan.root, nullptr, MS_BIND | MS_REC, nullptr);
-    child_mount(plan, "proc", plan.proc, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr);
-    child_mount(plan, "tmpfs", plan.dev, "tmpfs", MS_NOSUID | MS_STRICTATIME,
-                "mode=755,size=65536k");
-    for (const auto& [node, target] : plan.dev_nodes) {
-        child_bind_node(plan, node, target);
-    }
-    ::mkdir(plan.dev_shm.c_str(), 01777);
-    child_mount(plan, "shm", plan.dev_shm, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-                "mode=1777,size=65536k");
-    ::mkdir(plan.dev_pts.c_str(), 0755);
-    // Optional, as the brief allows: without devpts only ptys are missing.
-    if (::mount("devpts", plan.dev_pts.c_str(), "devpts", MS_NOSUID | MS_NOEXEC,
-                "newinstance,ptmxmode=0666,mode=0620") == 0) {
-        [[maybe_unused]] int linked = ::symlink("pts/ptmx", plan.dev_ptmx.c_str());
-    }
-    [[maybe_unused]] int fd_link = ::symlink("/proc/self/fd", plan.dev_fd.c_str());
-    [[maybe_unused]] int in_link = ::symlink("/proc/self/fd/0", plan.dev_stdin.c_str());
-    [[maybe_unused]] int out_link = ::symlink("/proc/self/fd/1", plan.dev_stdout.c_str());
-    [[maybe_unused]] int err_link = ::symlink("/proc/self/fd/2", plan.dev_stderr.c_str());
-    // Read-only and optional: some kernels refuse sysfs outside the initial network namespace.
-    [[maybe_unused]] int sys = ::mount("sysfs", plan.sys.c_str(), "sysfs",
-                                       MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr);
-    for (const auto& [file, target] : plan.etc_files) {
-        child_mount(plan, file.c_str(), target, nullptr, MS_BIND, nullptr);
-    }
-    if (::sethostname(plan.hostname.data(), plan.hostname.size()) != 0) {
-        child_fail(plan, "sethostname", plan.hostname.c_str(), errno);
-    }
-    if (plan.network_none) {
-        child_loopback_up(plan);
-    }
-    if (::chdir(plan.root.c_str()) != 0) {
-        child_fail(plan, "chdir", plan.root.c_str(), errno);
-    }
-    // pivot_root(".", "."): the old root ends up stacked under the new one; detaching it leaves
-    // no way back to the host's files. chroot when pivot_root is refused (a rootfs on ramfs).
-    if (::syscall(SYS_pivot_root, ".", ".") == 0) {
-        if (::umount2(".", MNT_DETACH) != 0) {
-            child_fail(plan, "detach the old root under", plan.root.c_str(), errno);
-        }
-    } else if (::chroot(".") != 0) {
-        child_fail(plan, "chroot", plan.root.c_str(), errno);
-    }
-    if (::chdir("/") != 0) {
-        child_fail(plan, "chdir", "/", errno);
-    }
-}
-
-[[noreturn]] void child_main(const ChildPlan& plan) {
-    sigset_t none;
-    sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    if (::dup2(plan.out_fd, STDOUT_FILENO) < 0 || ::dup2(plan.err_fd, STDERR_FILENO) < 0) {
-        child_fail(plan, "dup2", nullptr, errno);
-    }
-    child_setup_root(plan);
-    int null_fd = ::open("/dev/null", O_RDONLY);
-    if (null_fd < 0 || ::dup2(null_fd, STDIN_FILENO) < 0) {
-        child_fail(plan, "open", "/dev/null", errno);
-    }
-    // Every other descriptor this process inherited closes on execve (the error pipe included,
-    // which is how the parent learns that execve succeeded).
-    ::syscall(SYS_close_range, 3U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */);
-    for (const auto& prefix : plan.cwd_prefixes) {
-        if (::mkdir(prefix.c_str(), 0755) != 0 && errno != EEXIST) {
-            child_fail(plan, "create the working directory", prefix.c_str(), errno);
-        }
-    }
-    // Raw system calls: glibc's wrappers, in a process cloned from a multithreaded one, would
-    // wait for the parent's other threads (which do not exist here) to change their ids too.
-    if (::syscall(SYS_setgroups, plan.groups.size(), plan.groups.data()) != 0) {
-        child_fail(plan, "setgroups", nullptr, errno);
-    }
-    if (::syscall(SYS_setgid, plan.gid) != 0) {
-        child_fail(plan, "setgid", nullptr, errno);
-    }
-    if (::syscall(SYS_setuid, plan.uid) != 0) {
-        child_fail(plan, "setuid", nullptr, errno);
-    }
-    if (::chdir(plan.cwd.c_str()) != 0) {
-        child_fail(plan, "chdir", plan.cwd.c_str(), errno);
-    }
-    int error = ENOENT;
-    for (const auto& candidate : plan.candidates) {
-        ::execve(candidate.c_str(), plan.argv.data(), plan.envp.data());
-        // As execvp does: keep looking past a missing file, remember any other reason.
-        if (errno != ENOENT && errno != ENOTDIR) {
-            error = errno;
-        }
-    }
-    child_fail(plan, "execute", plan.argv[0], error, error == ENOENT);
 }
 
 std::string in_quotes(const std::string& text) {
@@ -340,20 +163,18 @@ void write_file(const fs::path& path, const std::string& content) {
     }
 }
 
-// Mount points created in the rootfs for this run (only those that were missing), removed
-// afterwards in reverse order, with the private temp dir holding the /etc files.
+// The mount points made for this run (in the rootfs, or in the overlay's upper dir) and the
+// private temp dir holding the /etc files; both go when the run is over.
 class Scaffold {
 public:
-    explicit Scaffold(fs::path rootfs) : rootfs_(std::move(rootfs)) {}
+    explicit Scaffold(const RunSpec& spec)
+        : stubs_(spec.overlay ? spec.overlay->upper : spec.rootfs,
+                 spec.overlay ? spec.overlay->lowers : std::vector<fs::path>{}) {}
     Scaffold(const Scaffold&) = delete;
     Scaffold& operator=(const Scaffold&) = delete;
     ~Scaffold() {
-        std::error_code ignored;
-        for (auto it = created_.rbegin(); it != created_.rend(); ++it) {
-            // Fails, and so keeps it, when the command wrote into a directory we created.
-            fs::remove(*it, ignored);
-        }
         if (!temp_dir_.empty()) {
+            std::error_code ignored;
             fs::remove_all(temp_dir_, ignored);
         }
     }
@@ -368,40 +189,11 @@ public:
         return temp_dir_;
     }
 
-    // The path of `relative` in the rootfs, made an empty directory or file when missing.
-    // Refuses symlinks: a bind mount onto one would follow it out of the rootfs.
-    std::string mount_point(const std::string& relative, bool directory) {
-        fs::path path = rootfs_ / relative;
-        std::error_code error;
-        auto status = fs::symlink_status(path, error);
-        if (fs::is_symlink(status)) {
-            throw Error(ErrorCode::kInvalidArgument,
-                        "RUN: " + in_quotes("/" + relative) + " in the rootfs " +
-                            in_quotes(rootfs_.string()) +
-                            " is a symbolic link; the sandbox mounts there, so make it a " +
-                            (directory ? "directory" : "file"));
-        }
-        if (!fs::exists(status)) {
-            if (directory) {
-                fs::create_directory(path, error);
-            } else {
-                std::ofstream(path).close();
-                error = fs::exists(path) ? std::error_code{}
-                                         : std::make_error_code(std::errc::io_error);
-            }
-            if (error) {
-                throw Error(ErrorCode::kIo, "RUN: cannot create the mount point " +
-                                                in_quotes(path.string()) + ": " + error.message());
-            }
-            created_.push_back(path);
-        }
-        return path.string();
-    }
+    MountStubs& stubs() { return stubs_; }
 
 private:
-    fs::path rootfs_;
+    MountStubs stubs_;
     fs::path temp_dir_;
-    std::vector<fs::path> created_;
 };
 
 // Splits a stream into lines for RunSpec::output and RunResult::last_lines.
@@ -488,15 +280,72 @@ private:
     bool reaped_ = false;
 };
 
-ChildPlan plan_for(const RunSpec& spec, Scaffold& scaffold) {
-    ChildPlan plan;
-    plan.root = fs::absolute(spec.rootfs).lexically_normal().string();
-    while (plan.root.size() > 1 && plan.root.back() == '/') {
-        plan.root.pop_back();
+// `path` absolute and normalized, without a trailing slash.
+std::string absolute_path(const fs::path& path) {
+    std::string absolute = fs::absolute(path).lexically_normal().string();
+    while (absolute.size() > 1 && absolute.back() == '/') {
+        absolute.pop_back();
     }
-    plan.proc = scaffold.mount_point("proc", true);
-    plan.dev = scaffold.mount_point("dev", true);
-    plan.sys = scaffold.mount_point("sys", true);
+    return absolute;
+}
+
+// overlayfs' mount options: lowerdir lists the lowers topmost first, as OverlayRoot has them.
+std::string overlay_options(const OverlayRoot& overlay, bool with_extras) {
+    std::string options = "lowerdir=";
+    for (std::size_t i = 0; i < overlay.lowers.size(); ++i) {
+        options += (i == 0 ? "" : ":") + absolute_path(overlay.lowers[i]);
+    }
+    options +=
+        ",upperdir=" + absolute_path(overlay.upper) + ",workdir=" + absolute_path(overlay.work);
+    if (with_extras) {
+        options += kOverlayExtraOptions;
+    }
+    return options;
+}
+
+ChildMount child_mount_for(const MountSpec& mount) {
+    ChildMount child;
+    child.parts = path_parts(mount.target);
+    if (mount.type == MountSpec::Type::kTmpfs) {
+        child.source = "tmpfs";
+        child.type = "tmpfs";
+        // As BuildKit mounts it: nosuid, the kernel's default size unless one is given.
+        child.flags = mount.read_only ? MS_NOSUID | MS_RDONLY : MS_NOSUID;
+        if (mount.tmpfs_size > 0) {
+            child.data = "size=" + std::to_string(mount.tmpfs_size);
+        }
+        child.what = "mount a tmpfs at " + util::quote(mount.target);
+    } else {
+        child.source = absolute_path(mount.source);
+        child.flags = MS_BIND | MS_REC;
+        child.read_only_bind = mount.read_only;
+        std::error_code ignored;
+        child.directory = fs::is_directory(mount.source, ignored);
+        child.what = "bind-mount " + in_quotes(child.source) + " at " + util::quote(mount.target);
+    }
+    return child;
+}
+
+ChildPlan plan_for(const RunSpec& spec, Scaffold& scaffold) {
+    MountStubs& stubs = scaffold.stubs();
+    ChildPlan plan;
+    plan.root = absolute_path(spec.rootfs);
+    if (spec.overlay) {
+        plan.overlay = true;
+        if (spec.overlay->lowers.empty()) {
+            // Nothing below (FROM scratch): the upper dir is the whole root.
+            plan.overlay_bind = absolute_path(spec.overlay->upper);
+        } else {
+            plan.overlay_options = overlay_options(*spec.overlay, true);
+            plan.overlay_plain_options = overlay_options(*spec.overlay, false);
+        }
+    }
+    for (const char* dir : {"proc", "dev", "sys"}) {
+        stubs.make({dir}, true);
+    }
+    plan.proc = plan.root + "/proc";
+    plan.dev = plan.root + "/dev";
+    plan.sys = plan.root + "/sys";
     plan.dev_shm = plan.dev + "/shm";
     plan.dev_pts = plan.dev + "/pts";
     plan.dev_ptmx = plan.dev + "/ptmx";
@@ -513,20 +362,36 @@ ChildPlan plan_for(const RunSpec& spec, Scaffold& scaffold) {
                                    "\n::1\tlocalhost ip6-localhost ip6-loopback\n");
     write_file(temp / "resolv.conf", resolv_conf());
     write_file(temp / "hostname", spec.hostname + "\n");
-    scaffold.mount_point("etc", true);
+    stubs.make({"etc"}, true);
     for (const char* name : {"hosts", "resolv.conf", "hostname"}) {
-        std::error_code ignored;
-        if (fs::is_symlink(fs::symlink_status(spec.rootfs / "etc" / name, ignored))) {
+        const std::vector<std::string> parts{"etc", name};
+        if (stubs.kind_of(parts) == MountStubs::Kind::kSymlink) {
             // A bind mount would follow the link, maybe out of the rootfs: the image's own link
             // (e.g. resolv.conf pointing into /run) stays as it is.
             continue;
         }
-        plan.etc_files.emplace_back((temp / name).string(),
-                                    scaffold.mount_point(std::string("etc/") + name, false));
+        stubs.make(parts, false);
+        plan.etc_files.emplace_back((temp / name).string(), plan.root + "/etc/" + name);
+    }
+
+    // The mounts' targets; one inside an earlier mount (a tmpfs, /dev) is made by the child in
+    // that mount, the only place it can be seen.
+    std::vector<std::vector<std::string>> mounted = {{"proc"}, {"dev"}, {"sys"}};
+    for (const auto& mount : spec.mounts) {
+        ChildMount child = child_mount_for(mount);
+        const bool nested = std::any_of(mounted.begin(), mounted.end(), [&](const auto& outer) {
+            return outer.size() < child.parts.size() &&
+                   std::equal(outer.begin(), outer.end(), child.parts.begin());
+        });
+        if (!nested) {
+            stubs.make(child.parts, child.directory);
+        }
+        mounted.push_back(child.parts);
+        plan.mounts.push_back(std::move(child));
     }
 
     plan.hostname = spec.hostname;
-    plan.network_none = spec.network_none;
+    plan.network_none = spec.network == Network::kNone;
     plan.groups.assign(spec.groups.begin(), spec.groups.end());
     plan.uid = spec.uid;
     plan.gid = spec.gid;
@@ -542,6 +407,68 @@ ChildPlan plan_for(const RunSpec& spec, Scaffold& scaffold) {
     }
     plan.envp.push_back(nullptr);
     return plan;
+}
+
+void validate_overlay(const OverlayRoot& overlay) {
+    if (overlay.lowers.empty()) {
+        return;
+    }
+    const std::string options = overlay_options(overlay, true);
+    if (options.size() + 1 > kMaxMountData) {
+        throw Error(ErrorCode::kInvalidArgument,
+                    "RUN: the overlayfs options for " + std::to_string(overlay.lowers.size()) +
+                        " lower layers take " + std::to_string(options.size() + 1) +
+                        " bytes, more than the " + std::to_string(kMaxMountData) +
+                        " (one page) a mount accepts; use a base with fewer layers or a "
+                        "shorter cache path");
+    }
+    auto check = [](const fs::path& dir, const char* role, bool lower) {
+        const std::string path = absolute_path(dir);
+        if (path.find(',') != std::string::npos || (lower && path.find(':') != std::string::npos)) {
+            throw Error(ErrorCode::kInvalidArgument,
+                        std::string("RUN: the overlay ") + role + " dir " + in_quotes(path) +
+                            " contains " + (lower ? "',' or ':'" : "','") +
+                            ", which overlayfs' options cannot hold; use a cache path without");
+        }
+        std::error_code error;
+        if (!fs::is_directory(dir, error)) {
+            throw Error(ErrorCode::kNotFound, std::string("RUN: the overlay ") + role + " dir " +
+                                                  in_quotes(path) + " is not a directory");
+        }
+    };
+    for (const auto& lower : overlay.lowers) {
+        check(lower, "lower", true);
+    }
+    check(overlay.upper, "upper", false);
+    check(overlay.work, "work", false);
+}
+
+void validate_mount(const MountSpec& mount) {
+    if (!mount.target.starts_with('/')) {
+        throw Error(ErrorCode::kInvalidArgument,
+                    "RUN --mount: the target " + util::quote(mount.target) +
+                        " must be an absolute path inside the container");
+    }
+    if (path_parts(mount.target).empty()) {
+        throw Error(ErrorCode::kInvalidArgument,
+                    "RUN --mount: cannot mount over the root (target " + util::quote(mount.target) +
+                        "); give a directory below /");
+    }
+    if (mount.type == MountSpec::Type::kTmpfs) {
+        if (mount.tmpfs_size < 0) {
+            throw Error(ErrorCode::kInvalidArgument,
+                        "RUN --mount: the tmpfs size " + std::to_string(mount.tmpfs_size) + " at " +
+                            util::quote(mount.target) + " is negative; give bytes, or 0");
+        }
+        return;
+    }
+    struct stat st {};
+    if (mount.source.empty() || ::stat(mount.source.c_str(), &st) != 0) {
+        throw Error(ErrorCode::kNotFound,
+                    "RUN --mount: the bind source " + in_quotes(mount.source.string()) + " for " +
+                        util::quote(mount.target) + " does not exist" +
+                        (mount.source.empty() ? "" : std::string(": ") + std::strerror(errno)));
+    }
 }
 
 void validate(const RunSpec& spec) {
@@ -562,6 +489,12 @@ void validate(const RunSpec& spec) {
     if (!spec.cwd.empty() && spec.cwd.front() != '/') {
         throw Error(ErrorCode::kInvalidArgument,
                     "RUN: the working directory " + in_quotes(spec.cwd) + " must be absolute");
+    }
+    if (spec.overlay) {
+        validate_overlay(*spec.overlay);
+    }
+    for (const auto& mount : spec.mounts) {
+        validate_mount(mount);
     }
 }
 
@@ -603,7 +536,7 @@ void relay(const RunSpec& spec, Pipe& out, Pipe& err, std::deque<std::string>& l
 RunResult run(const RunSpec& spec, const util::CancelToken& token) {
     validate(spec);
     token.throw_if_cancelled();
-    Scaffold scaffold(spec.rootfs);
+    Scaffold scaffold(spec);
     ChildPlan plan = plan_for(spec, scaffold);
 
     Pipe out, err, fail;
@@ -615,7 +548,7 @@ RunResult run(const RunSpec& spec, const util::CancelToken& token) {
     plan.fail_fd = fail.write.get();
 
     unsigned long flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | SIGCHLD;
-    if (spec.network_none) {
+    if (spec.network == Network::kNone) {
         flags |= CLONE_NEWNET;
     }
     // The raw system call with no stack behaves like fork() into the new namespaces; the child
@@ -645,12 +578,32 @@ RunResult run(const RunSpec& spec, const util::CancelToken& token) {
         std::string message = "RUN: cannot " + std::string(failure.what.data()) +
                               " in the sandbox at " + in_quotes(plan.root) + ": " +
                               std::strerror(failure.error);
-        if (failure.not_found) {
-            throw Error(ErrorCode::kNotFound,
-                        "RUN: executable " + in_quotes(spec.args.front()) + " not found in PATH " +
-                            in_quotes(path_of(spec.env)) + " inside the rootfs " +
-                            in_quotes(plan.root) +
-                            "; install it in the image or give its full path");
+        switch (failure.kind) {
+            case FailureKind::kNotFound:
+                throw Error(ErrorCode::kNotFound,
+                            "RUN: executable " + in_quotes(spec.args.front()) +
+                                " not found in PATH " + in_quotes(path_of(spec.env)) +
+                                " inside the rootfs " + in_quotes(plan.root) +
+                                "; install it in the image or give its full path");
+            case FailureKind::kOverlay:
+                throw Error(ErrorCode::kIo,
+                            "RUN: cannot mount overlayfs at " + in_quotes(plan.root) + " with " +
+                                std::to_string(spec.overlay->lowers.size()) +
+                                " lower layers, upper dir " +
+                                in_quotes(spec.overlay->upper.string()) + " and work dir " +
+                                in_quotes(spec.overlay->work.string()) + ": " +
+                                std::strerror(failure.error) +
+                                "; upper and work must be empty directories on one filesystem "
+                                "that is not itself overlayfs");
+            case FailureKind::kMountTarget:
+                throw Error(ErrorCode::kInvalidArgument,
+                            "RUN: cannot " + std::string(failure.what.data()) + ": a component " +
+                                "of the target is " +
+                                (failure.error == ELOOP ? "a symbolic link" : "not a directory") +
+                                "; mounts never follow links, which could lead out of the root, "
+                                "so mount at a path made of real directories");
+            case FailureKind::kSetup:
+                break;
         }
         throw Error(failure.error == EACCES || failure.error == EPERM ? ErrorCode::kPermissionDenied
                                                                       : ErrorCode::kIo,

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// executor::run: runs one command (a Dockerfile RUN) in a sandbox rooted at a directory — new
-// mount, PID, IPC, UTS (optionally net) namespaces, a minimal /dev, /proc, /sys and /etc files.
+// executor::run: runs one command (a Dockerfile RUN) in a sandbox rooted at a directory or an
+// overlayfs — new mount, PID, IPC, UTS (optionally net) namespaces, a minimal /dev, /proc, /sys,
+// /etc files, and the RUN --mount mounts.
 #pragma once
 
 #include "util/cancel.hpp"
@@ -9,20 +10,43 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace xarch::executor {
 
+// The root as an overlayfs, mounted inside the sandbox's mount namespace (so it dies with it).
+struct OverlayRoot {
+    std::vector<std::filesystem::path> lowers;  // overlay-format layer dirs, TOPMOST FIRST
+    std::filesystem::path upper, work;          // empty dirs on the same filesystem
+};
+
+// One RUN --mount, applied in order after /proc, /dev, /sys and the /etc files.
+struct MountSpec {
+    enum class Type { kBind, kTmpfs } type = Type::kBind;
+    std::filesystem::path source;  // host path (kBind): a directory, a file, or a unix socket
+    std::string target;            // absolute path inside the container
+    bool read_only = false;
+    std::int64_t tmpfs_size = 0;  // bytes, 0 = kernel default (kTmpfs)
+};
+
+// kHost: the host's network namespace. kNone: a new one with only loopback up.
+enum class Network { kHost, kNone };
+
 struct RunSpec {
-    std::filesystem::path rootfs;   // the directory to pivot_root (or chroot) into; writable
+    // The directory to pivot_root (or chroot) into; writable. With `overlay`, an empty directory
+    // the overlayfs is mounted on.
+    std::filesystem::path rootfs;
+    std::optional<OverlayRoot> overlay;
     std::vector<std::string> args;  // argv; args[0] is looked up in env's PATH inside the root
     std::vector<std::string> env;   // "K=V"
     std::string cwd = "/";          // created if missing
     std::uint32_t uid = 0, gid = 0;
     std::vector<std::uint32_t> groups;
-    bool network_none = false;  // a new net namespace with only loopback up
+    Network network = Network::kHost;
+    std::vector<MountSpec> mounts;
     std::string hostname = "buildkitsandbox";
     // Called per output line (without its newline), on the calling thread.
     std::function<void(std::string_view line, bool is_stderr)> output;
@@ -38,10 +62,13 @@ struct RunResult {
 inline constexpr std::size_t kLastLines = 10;
 
 // Runs `spec` as root; the command is PID 1 of its PID namespace, so when it dies (or is killed on
-// cancel) the kernel kills every process it started. Nothing is left in the rootfs but what the
-// command wrote. Throws Error(kPermissionDenied) when not root, Error(kNotFound) when args[0] is
-// not found in the root, Error(kIo) when the sandbox cannot be set up, and Error(kCancelled) when
-// `token` is cancelled (the process tree is gone by then).
+// cancel) the kernel kills every process it started. Nothing is left in the rootfs (with
+// `overlay`: in the upper dir) but what the command wrote: missing mount points are made there
+// for the run and taken back afterwards, with their parents' mtimes. Throws
+// Error(kPermissionDenied) when not root, Error(kNotFound) when args[0] is not found in the root
+// or a bind source is missing, Error(kInvalidArgument) for a bad mount target (relative, or
+// through a symlink) or overlay options longer than a page, Error(kIo) when the sandbox cannot be
+// set up, and Error(kCancelled) when `token` is cancelled (the process tree is gone by then).
 RunResult run(const RunSpec& spec, const util::CancelToken& token);
 
 }  // namespace xarch::executor

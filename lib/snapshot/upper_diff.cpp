@@ -17,6 +17,7 @@
 #include <cstring>
 #include <map>
 #include <optional>
+#include <set>
 #include <utility>
 
 namespace xarch::snapshot {
@@ -255,6 +256,45 @@ std::vector<layer::Entry> upper_to_entries(const fs::path& upper) {
     std::vector<ScannedEntry> scanned;
     walk_upper(upper, "", scanned);
     return pair_hardlinks(std::move(scanned));
+}
+
+std::vector<layer::Entry> drop_unchanged_dirs(std::vector<layer::Entry> entries,
+                                              const layer::MergedView& lower) {
+    const auto parent_of = [](const std::string& path) {
+        const std::size_t slash = path.rfind('/');
+        return slash == std::string::npos ? std::string() : path.substr(0, slash);
+    };
+    // Descendants after their directory, so that walking backwards sees them first.
+    std::sort(entries.begin(), entries.end(), layer::layer_order);
+    // Paths with a kept entry somewhere under them, filled deepest first.
+    std::set<std::string> has_kept_child;
+    std::vector<bool> keep(entries.size(), true);
+    for (std::size_t i = entries.size(); i-- > 0;) {
+        const layer::Entry& entry = entries[i];
+        if (entry.type == layer::EntryType::kDirectory && !has_kept_child.contains(entry.path)) {
+            const std::optional<layer::Entry> below = lower.lookup(entry.path);
+            if (below && below->type == layer::EntryType::kDirectory && below->mode == entry.mode &&
+                below->uid == entry.uid && below->gid == entry.gid &&
+                below->mtime_ns == entry.mtime_ns && below->xattrs == entry.xattrs) {
+                keep[i] = false;
+                continue;
+            }
+        }
+        for (std::string parent = parent_of(entry.path); !parent.empty();
+             parent = parent_of(parent)) {
+            if (!has_kept_child.insert(parent).second) {
+                break;  // its ancestors are in already
+            }
+        }
+    }
+    std::vector<layer::Entry> out;
+    out.reserve(entries.size());
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+        if (keep[i]) {
+            out.push_back(std::move(entries[i]));
+        }
+    }
+    return out;
 }
 
 }  // namespace xarch::snapshot

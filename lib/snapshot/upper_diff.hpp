@@ -4,6 +4,7 @@
 #pragma once
 
 #include "layer/entry.hpp"
+#include "layer/merged_view.hpp"
 
 #include <cstdint>
 #include <filesystem>
@@ -21,6 +22,13 @@ namespace xarch::snapshot {
 // overlay's own (trusted.overlay.*, user.overlay.*). Error(kNotFound) when `upper` is missing,
 // Error(kIo) when a file cannot be read.
 std::vector<layer::Entry> upper_to_entries(const std::filesystem::path& upper);
+
+// containerd's overlay differ: drops the directories of `entries` (from upper_to_entries) that
+// exist in `lower` with the same mode, owner, mtime (seconds and nanoseconds) and xattrs AND have
+// no entry under them (a dir copied up for a mount stub that is gone again); deepest first, so a
+// chain of such directories goes whole. Parents of real changes stay, as containerd emits them.
+std::vector<layer::Entry> drop_unchanged_dirs(std::vector<layer::Entry> entries,
+                                              const layer::MergedView& lower);
 
 // One file read with lstat, with its inode so that hard links can be paired up.
 struct ScannedEntry {

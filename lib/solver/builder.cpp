@@ -34,7 +34,8 @@ public:
         cache::Cache::Lease lease = cache_.lease();
         const unsigned jobs =
             options_.jobs != 0 ? options_.jobs : std::max(1U, std::thread::hardware_concurrency());
-        solver::BuildSession session(context, options, cache_, registry, token, jobs);
+        solver::BuildSession session(context, options, cache_, registry, token, jobs,
+                                     options_.snapshotter);
         return session.run();
     }
 

@@ -27,8 +27,9 @@ std::optional<std::uint32_t> parse_id(std::string_view text) {
     return static_cast<std::uint32_t>(value);
 }
 
-// The fields of the first line of a passwd/group file whose name is `name`.
-std::optional<std::vector<std::string>> find_line(const std::string& file, std::string_view name) {
+// Every non-comment line of a passwd/group file, split at ':'.
+std::vector<std::vector<std::string>> all_lines(const std::string& file) {
+    std::vector<std::vector<std::string>> out;
     std::istringstream lines(file);
     std::string line;
     while (std::getline(lines, line)) {
@@ -45,8 +46,16 @@ std::optional<std::vector<std::string>> find_line(const std::string& file, std::
             }
             start = colon + 1;
         }
-        if (!fields.empty() && fields[0] == name) {
-            return fields;
+        out.push_back(std::move(fields));
+    }
+    return out;
+}
+
+// The fields of the first line of a passwd/group file whose name is `name`.
+std::optional<std::vector<std::string>> find_line(const std::string& file, std::string_view name) {
+    for (std::vector<std::string>& fields : all_lines(file)) {
+        if (fields[0] == name) {
+            return std::move(fields);
         }
     }
     return std::nullopt;
@@ -94,6 +103,73 @@ Owner resolve_chown(std::string_view spec,
         }
     }
     return owner;
+}
+
+RunUser resolve_run_user(
+    std::string_view user,
+    const std::function<std::optional<std::string>(std::string_view)>& read_file) {
+    RunUser out;
+    const auto colon = user.find(':');
+    // An empty USER is root, whose home passwd still gives.
+    const std::string_view name = user.empty() ? std::string_view("root") : user.substr(0, colon);
+    const std::string passwd = read_file("/etc/passwd").value_or("");
+    std::string user_name;
+    bool found = false;
+    const std::optional<std::uint32_t> uid = name == "root" ? std::nullopt : parse_id(name);
+    for (const std::vector<std::string>& fields : all_lines(passwd)) {
+        // A number matches the uid field, anything else the name.
+        const bool match =
+            uid ? fields.size() > 2 && parse_id(fields[2]) == uid : fields[0] == name;
+        if (match) {
+            out.uid = field_id(fields, 2);
+            out.gid = field_id(fields, 3);
+            if (fields.size() > 5 && !fields[5].empty()) {
+                out.home = fields[5];
+            }
+            user_name = fields[0];
+            found = true;
+            break;
+        }
+    }
+    if (!found) {
+        const auto id = parse_id(name);
+        if (!id) {
+            throw Error(ErrorCode::kNotFound, "unable to find user " + std::string(name) +
+                                                  ": no matching entries in passwd file");
+        }
+        out.uid = *id;
+        out.gid = 0;
+    }
+    if (colon != std::string_view::npos) {
+        const std::string_view group = user.substr(colon + 1);
+        if (const auto gid = group == "root" ? std::nullopt : parse_id(group)) {
+            out.gid = *gid;
+        } else if (auto fields = find_line(read_file("/etc/group").value_or(""), group)) {
+            out.gid = field_id(*fields, 2);
+        } else if (group == "root") {
+            out.gid = 0;
+        } else {
+            throw Error(ErrorCode::kNotFound, "unable to find group " + std::string(group) +
+                                                  ": no matching entries in group file");
+        }
+    }
+    if (!user_name.empty()) {
+        for (const std::vector<std::string>& fields :
+             all_lines(read_file("/etc/group").value_or(""))) {
+            if (fields.size() < 4) {
+                continue;
+            }
+            std::istringstream members(fields[3]);
+            std::string member;
+            while (std::getline(members, member, ',')) {
+                if (member == user_name) {
+                    out.groups.push_back(field_id(fields, 2));
+                    break;
+                }
+            }
+        }
+    }
+    return out;
 }
 
 }  // namespace xarch::solver

@@ -17,11 +17,14 @@
 #include "util/path.hpp"
 #include "util/quote.hpp"
 
+#include <xarch/emulators.hpp>
 #include <xarch/error.hpp>
 
 #include <boost/json.hpp>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
@@ -146,6 +149,26 @@ void expand_command(Command& command,
     dockerfile::expand(command, word, raw);
 }
 
+// How BuildKit names a step in its progress: the instruction uppercased, variables that are set
+// expanded, quotes and everything else as written (processCmdEnv with RawQuotes, SkipUnsetEnv).
+std::string display_text(const std::string& original, char escape, const dockerfile::EnvList& env) {
+    std::string text = original;
+    try {
+        dockerfile::ShellLexOptions options;
+        options.escape = static_cast<char32_t>(escape);
+        options.raw_quotes = true;
+        options.skip_unset_env = true;
+        text = dockerfile::ShellLex(options).process_word(original, env);
+    } catch (const Error&) {
+        // As BuildKit: a name that does not expand is shown as written.
+    }
+    const auto space = text.find(' ');
+    for (std::size_t i = 0; i < std::min(space, text.size()); ++i) {
+        text[i] = static_cast<char>(std::toupper(static_cast<unsigned char>(text[i])));
+    }
+    return text;
+}
+
 }  // namespace
 
 struct BuildSession::StepContext {
@@ -160,13 +183,15 @@ BuildSession::BuildSession(BuildContext& context,
                            cache::Cache& cache,
                            Registry& registry,
                            CancelToken token,
-                           unsigned jobs)
+                           unsigned jobs,
+                           Snapshotter snapshotter)
     : context_(context),
       options_(options),
       cache_(cache),
       registry_(registry),
       token_(std::move(token)),
       jobs_(jobs == 0 ? 1 : jobs),
+      snapshotter_(snapshotter),
       progress_(options.progress),
       started_(std::chrono::system_clock::now()),
       scratch_(cache.temp_dir() / ("build-" + oci::fs::temp_name())),
@@ -342,6 +367,12 @@ Digest BuildSession::content_id(const layer::Entry& entry) {
 LayerInfo BuildSession::layer_for(std::vector<layer::Entry> entries) {
     std::sort(entries.begin(), entries.end(),
               [](const layer::Entry& a, const layer::Entry& b) { return a.path < b.path; });
+    LayerInfo info = write_layer(entries);
+    filesystems_.remember(info.diff_id, std::move(entries));
+    return info;
+}
+
+LayerInfo BuildSession::write_layer(const std::vector<layer::Entry>& entries) {
     KeyBuilder k("layer");
     k.add(std::string(to_string(compression_))).add(std::int64_t{compression_level_});
     k.add(oci_media_types_ ? "oci" : "docker");
@@ -359,7 +390,7 @@ LayerInfo BuildSession::layer_for(std::vector<layer::Entry> entries) {
         }
     }
     const Digest key = k.finish();
-    LayerInfo info = layers_.get(key.to_string(), [&] {
+    return layers_.get(key.to_string(), [&] {
         if (std::optional<std::string> record = cache_.get_record(key);
             record && !options_.no_cache) {
             const boost::json::object o = boost::json::parse(*record).as_object();
@@ -392,8 +423,6 @@ LayerInfo BuildSession::layer_for(std::vector<layer::Entry> entries) {
         cache_.put_record(key, boost::json::serialize(o));
         return made;
     });
-    filesystems_.remember(info.diff_id, std::move(entries));
-    return info;
 }
 
 ImageState BuildSession::copy_step(const StageInstance& inst,
@@ -605,12 +634,8 @@ ImageState BuildSession::workdir_step(const Command& command,
     return run_cached(key, name, [&]() -> ImageState {
         const std::shared_ptr<const layer::MergedView> view = filesystems_.view(state);
         const std::string resolved = view->resolve(wd, true);
-        const std::optional<layer::Entry> existing = view->lookup(resolved);
-        if (existing && existing->type == layer::EntryType::kDirectory) {
-            ImageState next = state;
-            next.add_history(created_by);
-            return next;
-        }
+        // BuildKit's mkdir -p leaves an existing directory alone, and still commits its (then
+        // empty) layer.
         Owner owner;
         if (!state.config.config.user.empty()) {
             owner = resolve_chown(state.config.config.user,
@@ -702,21 +727,18 @@ ImageState BuildSession::run_instance(const StageInstance& inst) {
     }
     state.config.config.on_build.clear();
     StageFlags flags;
+    std::vector<std::string> stage_args;  // for RUN's history line
 
     const auto dispatch = [&](const PlannedStep& step, Command command,
                               const dockerfile::Variables* before) {
         token_.throw_if_cancelled();
         const dockerfile::EnvList env = step_env(image_env, before);
         const bool numbered = is_numbered(command);
-        const std::string name = numbered ? step_name(sc, command.original) : std::string();
+        const std::string name =
+            numbered ? step_name(sc, display_text(command.original, escape_, env)) : std::string();
         if (command.get<dockerfile::RunCommand>() != nullptr) {
-            throw DockerfileError(dockerfile_name_, command.start_line, command.end_line,
-                                  "RUN needs the sandbox executor, which this build of xarch "
-                                  "does not have yet: " +
-                                      command.original +
-                                      "; build Dockerfiles without RUN, or use the docker driver");
-        }
-        if (command.get<CopyCommand>() != nullptr) {
+            state = run_step(inst, step, command, state, name, RunScope{env, stage_args});
+        } else if (command.get<CopyCommand>() != nullptr) {
             state = copy_step(inst, step, command, state, name);
         } else if (command.get<dockerfile::WorkdirCommand>() != nullptr) {
             state = workdir_step(command, std::move(state), name);
@@ -730,6 +752,11 @@ ImageState BuildSession::run_instance(const StageInstance& inst) {
                                       e.what());
             }
             state.key = KeyBuilder("meta").add(state.key).add(state.config.serialize()).finish();
+        }
+        if (const auto* arg = command.get<dockerfile::ArgCommand>()) {
+            for (const dockerfile::ArgDefinition& a : arg->args) {
+                stage_args.push_back(a.key);
+            }
         }
     };
 
@@ -813,8 +840,46 @@ void BuildSession::export_caches() {
     }
 }
 
+bool BuildSession::allowed(std::string_view entitlement) const {
+    return std::find(options_.allow.begin(), options_.allow.end(), entitlement) !=
+           options_.allow.end();
+}
+
+void BuildSession::check_emulators() const {
+    std::vector<Platform> needed;
+    for (const StageInstance& inst : plan_.instances) {
+        const bool runs = std::any_of(inst.steps.begin(), inst.steps.end(), [](const auto& s) {
+            return s.command.template get<dockerfile::RunCommand>() != nullptr;
+        });
+        if (runs && std::find(needed.begin(), needed.end(), inst.platform) == needed.end()) {
+            needed.push_back(inst.platform);
+        }
+    }
+    if (needed.empty()) {
+        return;
+    }
+    const PlatformMatcher runnable = PlatformMatcher::any(emulators::runnable_platforms());
+    std::string missing;
+    std::string names;
+    for (const Platform& p : needed) {
+        if (!runnable.match(p)) {
+            missing += (missing.empty() ? "" : ", ") + p.to_string();
+            names += (names.empty() ? "" : ",") + p.architecture();
+        }
+    }
+    if (!missing.empty()) {
+        throw Error(ErrorCode::kUnsupported,
+                    "cannot run RUN steps for " + missing + " on this " +
+                        Platform::host().to_string() +
+                        " host: no emulator is registered for them in binfmt_misc; run `xarch "
+                        "emulators install " +
+                        names + "` as root (or build those platforms on a native node)");
+    }
+}
+
 BuildResult BuildSession::run() {
     load_definition();
+    check_emulators();
     import_caches();
 
     std::vector<ImageState> states(plan_.results.size());

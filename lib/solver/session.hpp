@@ -8,9 +8,11 @@
 #include "base_images.hpp"
 #include "cache/cache.hpp"
 #include "dockerfile/plan.hpp"
+#include "dockerfile/shell_lexer.hpp"
 #include "filesystems.hpp"
 #include "finalize.hpp"
 #include "image_state.hpp"
+#include "snapshot/store.hpp"
 #include "solver/cancel.hpp"
 #include "solver/copy_rules.hpp"
 #include "solver/memo.hpp"
@@ -19,6 +21,7 @@
 
 #include <xarch/builder.hpp>
 
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -34,7 +37,8 @@ public:
                  cache::Cache& cache,
                  Registry& registry,
                  CancelToken token,
-                 unsigned jobs);
+                 unsigned jobs,
+                 Snapshotter snapshotter = Snapshotter::kAuto);
 
     ~BuildSession();
     BuildSession(const BuildSession&) = delete;
@@ -44,6 +48,11 @@ public:
 
 private:
     struct StepContext;
+    // What a RUN sees of its stage besides the image state.
+    struct RunScope {
+        const dockerfile::EnvList& env;              // the environment at the step
+        const std::vector<std::string>& stage_args;  // the stage's ARG names so far, in order
+    };
 
     void load_definition();
     void import_caches();
@@ -62,7 +71,24 @@ private:
     ImageState workdir_step(const dockerfile::Command& command,
                             ImageState state,
                             const std::string& name);
+    ImageState run_step(const dockerfile::StageInstance& inst,
+                        const dockerfile::PlannedStep& step,
+                        const dockerfile::Command& command,
+                        const ImageState& state,
+                        const std::string& name,
+                        const RunScope& scope);
+    // The directory a RUN --mount=type=bind of `from` (the build context when nullopt) reads.
+    std::filesystem::path bind_source(const std::optional<dockerfile::StepInput>& from,
+                                      const Platform& platform);
+    snapshot::SnapshotStore& snapshots();
+    // Whether --allow granted an entitlement ("network.host", "security.insecure").
+    bool allowed(std::string_view entitlement) const;
+    // Fails at once, before any step, when a platform with RUN steps cannot run here.
+    void check_emulators() const;
+    // The layer of `entries`, written once per content (and remembered for later views).
     LayerInfo layer_for(std::vector<layer::Entry> entries);
+    // The same without remembering the entries (RUN remembers them where they end up).
+    LayerInfo write_layer(const std::vector<layer::Entry>& entries);
     Digest content_id(const layer::Entry& entry);
     const SourceTree& context_tree();
     std::string created_now() const;
@@ -74,6 +100,7 @@ private:
     Registry& registry_;
     CancelToken token_;
     unsigned jobs_;
+    Snapshotter snapshotter_;
     util::ProgressReporter progress_;
     std::optional<std::int64_t> epoch_;
     std::chrono::system_clock::time_point started_;
@@ -101,6 +128,13 @@ private:
 
     std::mutex keys_mutex_;
     std::vector<Digest> step_keys_;
+
+    std::once_flag snapshots_once_;
+    std::unique_ptr<snapshot::SnapshotStore> snapshots_;
+    Memo<std::filesystem::path> bind_sources_;
+    // Copy-based snapshots whose files later steps still read (declared after the store).
+    std::mutex kept_mutex_;
+    std::vector<snapshot::SnapshotStore::Workspace> kept_workspaces_;
 };
 
 }  // namespace xarch::solver

@@ -13,6 +13,7 @@
 #include <array>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -169,6 +170,33 @@ TEST(CapiBuilderOptions, InitFillsDefaultsAndChecksTheVersion) {
     EXPECT_NE(xarch_features() & XARCH_FEATURE_BUILDER, 0u);
 }
 
+TEST(CapiBuilderOptions, VersionOneInitLeavesTheVersionTwoFieldsAlone) {
+    // A caller built against version 1 has a smaller struct: init must not write past it.
+    xarch_build_options build_options;
+    std::memset(&build_options, 0xAB, sizeof build_options);
+    ASSERT_EQ(xarch_build_options_init(&build_options, 1), XARCH_OK);
+    EXPECT_EQ(build_options.version, 1u);
+    EXPECT_EQ(build_options.payload, nullptr);
+    EXPECT_EQ(build_options.allow_count, ~size_t{0} / 0xFF * 0xAB);
+
+    xarch_builder_options builder_options;
+    std::memset(&builder_options, 0xAB, sizeof builder_options);
+    ASSERT_EQ(xarch_builder_options_init(&builder_options, 1), XARCH_OK);
+    EXPECT_EQ(builder_options.registry, nullptr);
+    EXPECT_NE(builder_options.snapshotter, XARCH_SNAPSHOTTER_AUTO);
+    ASSERT_EQ(xarch_builder_options_init(&builder_options, 2), XARCH_OK);
+    EXPECT_EQ(builder_options.snapshotter, XARCH_SNAPSHOTTER_AUTO);
+}
+
+TEST(CapiBuilderOptions, UnknownSnapshotterIsEinval) {
+    xarch_builder_options options = XARCH_BUILDER_OPTIONS_INIT;
+    options.snapshotter = 7;
+    xarch_builder* builder = nullptr;
+    EXPECT_EQ(xarch_builder_new(&builder, &options), XARCH_EINVAL);
+    EXPECT_THAT(last_message(), HasSubstr("snapshotter is 7"));
+    EXPECT_EQ(builder, nullptr);
+}
+
 TEST(CapiBuilderOptions, VersionZeroAndNullArgumentsAreRefused) {
     xarch_builder_options options = XARCH_BUILDER_OPTIONS_INIT;
     options.version = 0;
@@ -221,6 +249,23 @@ TEST_F(CapiBuilder, MalformedOutputIsEinvalQuotingIt) {
     options.outputs_count = 0;
     EXPECT_EQ(xarch_builder_build(&result, builder_.get(), ctx.get(), &options), XARCH_EINVAL);
     EXPECT_THAT(last_message(), HasSubstr("unknown bits"));
+
+    options.flags = 0;
+    const char* allow[] = {"net.host"};
+    options.allow = allow;
+    options.allow_count = 1;
+    EXPECT_EQ(xarch_builder_build(&result, builder_.get(), ctx.get(), &options), XARCH_EINVAL);
+    EXPECT_THAT(last_message(), HasSubstr("invalid entitlement \"net.host\""));
+}
+
+TEST_F(CapiBuilder, HostNetworkRunNeedsTheEntitlement) {
+    // Refused before anything runs, so no root or base image is needed to see it.
+    ContextPtr ctx = make_context("FROM scratch\nRUN --network=host true\n");
+    xarch_build_options options = XARCH_BUILD_OPTIONS_INIT;
+    xarch_build_result* result = nullptr;
+    EXPECT_NE(xarch_builder_build(&result, builder_.get(), ctx.get(), &options), XARCH_OK);
+    EXPECT_THAT(last_message(), HasSubstr("--allow network.host"));
+    EXPECT_EQ(result, nullptr);
 }
 
 TEST_F(CapiBuilder, ScratchCopyForTwoPlatformsIntoAnOciLayout) {

@@ -462,13 +462,6 @@ TEST_F(BuildTest, BaseWithoutThePlatformListsThoseItHas) {
     EXPECT_NE(message.find("linux/arm64"), std::string::npos) << message;
 }
 
-TEST_F(BuildTest, RunSaysItNeedsTheSandbox) {
-    const fs::path ctx = make_context("FROM " + base_ + "\nRUN echo hi\n");
-    const std::string message = error_of([&] { build(ctx, BuildOptions{}); });
-    EXPECT_NE(message.find("RUN needs the sandbox executor"), std::string::npos) << message;
-    EXPECT_NE(message.find("Dockerfile:2"), std::string::npos) << message;
-}
-
 TEST_F(BuildTest, CircularStagesAreAnError) {
     const fs::path ctx = make_context(
         "FROM scratch AS a\nCOPY --from=b /x /\nFROM scratch AS b\nCOPY --from=a /y /\n");

@@ -191,3 +191,34 @@ def test_argument_types_are_checked(builder: Builder, tmp_path: pathlib.Path) ->
         builder.build(ctx, platforms=[42])
     with pytest.raises(ValueError):
         Builder(tmp_path / "other", anonymous=True, credentials=lambda host: None)
+
+
+def test_run_with_host_network_needs_the_entitlement(
+    builder: Builder, tmp_path: pathlib.Path
+) -> None:
+    env = registry_env.require()
+    if os.geteuid() != 0:
+        pytest.skip("RUN needs root for now")
+    base = f"{env.plain}/{env.busybox_repo}:{env.busybox_tag}"
+    context = make_context(
+        tmp_path, f"FROM {base}\nRUN --network=host echo from-python | tee /made-by-run\n"
+    )
+    with pytest.raises(xarch.Error, match="network.host entitlement"):
+        builder.build(context, platforms="linux/amd64")
+
+    out = tmp_path / "out"
+    lines: List[str] = []
+
+    def progress(event: ProgressEvent) -> None:
+        if event.kind == ProgressEvent.Kind.LOG:
+            lines.append(event.message)
+
+    builder.build(
+        context,
+        platforms="linux/amd64",
+        outputs=[f"type=local,dest={out}"],
+        allow=["network.host"],
+        progress=progress,
+    )
+    assert (out / "made-by-run").read_text() == "from-python\n"
+    assert lines == ["from-python"]

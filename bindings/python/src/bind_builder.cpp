@@ -281,6 +281,7 @@ BuildResult build(PyBuilder& self,
                   const std::optional<std::filesystem::path>& metadata_file,
                   const std::optional<std::filesystem::path>& iid_file,
                   const std::optional<std::string>& docker_host,
+                  const Strings& allow,
                   const py::object& progress) {
     if (!progress.is_none() && !PyCallable_Check(progress.ptr())) {
         throw py::type_error("progress must be callable(ProgressEvent)");
@@ -303,6 +304,7 @@ BuildResult build(PyBuilder& self,
         options.outputs.push_back(std::move(spec));
     }
     options.annotations = annotations;
+    options.allow = allow;
     options.no_cache = no_cache;
     for (const std::string& spec : cache_from) {
         options.cache_from.push_back(CacheSpec::parse(spec));
@@ -467,7 +469,8 @@ are xarch.Registry's. Raises Error when the cache directory cannot be made.)doc"
              py::arg("no_cache") = false, py::arg("cache_from") = Strings(),
              py::arg("cache_to") = Strings(), py::arg("source_date_epoch") = py::none(),
              py::arg("metadata_file") = py::none(), py::arg("iid_file") = py::none(),
-             py::arg("docker_host") = py::none(), py::arg("progress") = py::none(),
+             py::arg("docker_host") = py::none(), py::arg("allow") = Strings(),
+             py::arg("progress") = py::none(),
              R"doc(Builds `context` and returns a BuildResult.
 
 platforms: "amd64,arm64", a list of str or Platform, or None (the host's).
@@ -477,7 +480,8 @@ push/load add type=registry/type=docker as buildx does. annotations:
 --annotation strings. cache_from/cache_to: --cache-from/--cache-to strings.
 source_date_epoch: seconds (None: the build arg or environment).
 metadata_file, iid_file: written after a successful build. docker_host: the
-Engine --load talks to. progress: callable(ProgressEvent).
+Engine --load talks to. allow: entitlements RUN may use ("network.host",
+"security.insecure"). progress: callable(ProgressEvent).
 
 Raises ParseError quoting a malformed option or for a Dockerfile BuildKit
 rejects, NotFoundError for a missing COPY source or base image platform,

@@ -646,6 +646,7 @@ class Builder:
         metadata_file: Optional[_Path] = None,
         iid_file: Optional[_Path] = None,
         docker_host: Optional[str] = None,
+        allow: Sequence[str] = ...,
         progress: Optional[Callable[[ProgressEvent], object]] = None,
     ) -> BuildResult:
         """Builds `context` for `platforms` into `outputs` (buildx --output strings; push/load

@@ -85,11 +85,18 @@ typedef struct xarch_builder_options {
      * xarch_registry_new. Copied like there; its callbacks and payload are kept and called by
      * the builder's builds, so they must stay valid until xarch_builder_free. */
     const xarch_registry_options* registry;
+    /* version 2 */
+    int snapshotter; /* XARCH_SNAPSHOTTER_*: how RUN steps get their writable filesystem */
 } xarch_builder_options;
 
-#define XARCH_BUILDER_OPTIONS_VERSION 1
+/* Values of xarch_builder_options.snapshotter (buildkitd's --oci-worker-snapshotter). */
+#define XARCH_SNAPSHOTTER_AUTO 0      /* overlayfs where it can be mounted, else native */
+#define XARCH_SNAPSHOTTER_OVERLAYFS 1 /* overlayfs or fail the RUN */
+#define XARCH_SNAPSHOTTER_NATIVE 2    /* a copy of the stage, compared with it afterwards */
+
+#define XARCH_BUILDER_OPTIONS_VERSION 2
 #define XARCH_BUILDER_OPTIONS_INIT \
-    { XARCH_BUILDER_OPTIONS_VERSION, NULL, 0, NULL }
+    { XARCH_BUILDER_OPTIONS_VERSION, NULL, 0, NULL, XARCH_SNAPSHOTTER_AUTO }
 
 /* Fills *out with the defaults for struct version `version` (normally
  * XARCH_BUILDER_OPTIONS_VERSION). XARCH_EINVAL for NULL out or version 0; XARCH_EUNSUPPORTED for
@@ -133,13 +140,17 @@ typedef struct xarch_build_options {
                                       $DOCKER_HOST, else unix:///var/run/docker.sock */
     xarch_progress_cb progress_cb; /* NULL: no progress */
     void* payload;                 /* given to progress_cb; never dereferenced by the library */
+    /* version 2 */
+    const char* const* allow; /* --allow entitlements RUN may use: "network.host",
+                                 "security.insecure" */
+    size_t allow_count;
 } xarch_build_options;
 
-#define XARCH_BUILD_OPTIONS_VERSION 1
+#define XARCH_BUILD_OPTIONS_VERSION 2
 #define XARCH_BUILD_OPTIONS_INIT                                                                 \
     {                                                                                            \
         XARCH_BUILD_OPTIONS_VERSION, NULL, 0, NULL, 0, NULL, 0, 0, NULL, 0, NULL, 0, NULL, 0, 0, \
-            0, NULL, NULL, NULL, NULL, NULL                                                      \
+            0, NULL, NULL, NULL, NULL, NULL, NULL, 0                                             \
     }
 
 /* As xarch_builder_options_init, for xarch_build_options.

@@ -3,6 +3,7 @@
 #include "executor/sandbox.hpp"
 
 #include "emulation/binfmt.hpp"
+#include "unit/executor/sandbox_fixture.hpp"
 
 #include <xarch/emulators.hpp>
 #include <xarch/error.hpp>
@@ -24,50 +25,11 @@ namespace xarch::executor {
 namespace {
 
 namespace fs = std::filesystem;
+using test::Sandbox;
+using test::tree;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Pair;
-
-std::string run_shell(const std::string& command) {
-    std::string output;
-    FILE* pipe = ::popen(command.c_str(), "r");
-    if (pipe == nullptr) {
-        return output;
-    }
-    char buffer[4096];
-    std::size_t got = 0;
-    while ((got = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) {
-        output.append(buffer, got);
-    }
-    if (::pclose(pipe) != 0) {
-        throw std::runtime_error("command failed: " + command + "\n" + output);
-    }
-    return output;
-}
-
-std::string quote(const fs::path& path) {
-    return "'" + path.string() + "'";
-}
-
-// bin/busybox plus one symlink per applet, relative so that they resolve inside the root.
-void add_applet_links(const fs::path& root) {
-    std::istringstream applets(run_shell(quote(root / "bin/busybox") + " --list"));
-    std::string applet;
-    while (std::getline(applets, applet)) {
-        if (!applet.empty() && applet != "busybox" && !fs::exists(root / "bin" / applet)) {
-            fs::create_symlink("busybox", root / "bin" / applet);
-        }
-    }
-}
-
-// Every path under `root`, relative, without following symlinks.
-std::set<std::string> tree(const fs::path& root) {
-    std::set<std::string> paths;
-    for (const auto& entry : fs::recursive_directory_iterator(root)) {
-        paths.insert(fs::relative(entry.path(), root).string());
-    }
-    return paths;
-}
 
 // How many host processes have `root` as their root directory (the sandbox's processes).
 std::size_t processes_in(const fs::path& root) {
@@ -85,108 +47,6 @@ std::size_t processes_in(const fs::path& root) {
     }
     return count;
 }
-
-struct Lines {
-    std::vector<std::pair<std::string, bool>> all;
-    std::vector<std::string> stdout_lines() const {
-        std::vector<std::string> out;
-        for (const auto& [line, is_stderr] : all) {
-            if (!is_stderr) {
-                out.push_back(line);
-            }
-        }
-        return out;
-    }
-};
-
-class Sandbox : public ::testing::Test {
-protected:
-    static void SetUpTestSuite() {
-        if (::geteuid() != 0) {
-            return;
-        }
-        const char* data = std::getenv("XARCH_TEST_DATA_DIR");
-        if (data == nullptr) {
-            return;
-        }
-        data_dir_ = new fs::path(data);
-        // The host's own busybox-static, fetched next to the foreign ones on first use.
-        const std::string arch = run_shell("dpkg --print-architecture");
-        const std::string host_arch = arch.substr(0, arch.find('\n'));
-        auto find_deb = [&] {
-            for (const auto& entry : fs::directory_iterator(*data_dir_)) {
-                const auto name = entry.path().filename().string();
-                if (name.starts_with("busybox-static_") &&
-                    name.ends_with("_" + host_arch + ".deb")) {
-                    return entry.path();
-                }
-            }
-            return fs::path();
-        };
-        fs::create_directories(*data_dir_);
-        fs::path deb = find_deb();
-        if (deb.empty()) {
-            run_shell("cd " + quote(*data_dir_) +
-                      " && apt-get download -q busybox-static:" + host_arch + " 2>&1");
-            deb = find_deb();
-        }
-        template_ = new fs::path(fs::temp_directory_path() /
-                                 ("xarch-sandbox-template-" + std::to_string(::getpid())));
-        fs::remove_all(*template_);
-        fs::create_directories(*template_);
-        run_shell("dpkg-deb -x " + quote(deb) + " " + quote(*template_));
-        add_applet_links(*template_);
-    }
-
-    static void TearDownTestSuite() {
-        if (template_ != nullptr) {
-            fs::remove_all(*template_);
-        }
-        delete template_;
-        delete data_dir_;
-        template_ = nullptr;
-        data_dir_ = nullptr;
-    }
-
-    void SetUp() override {
-        if (::geteuid() != 0) {
-            GTEST_SKIP() << "the sandbox needs root (mount and PID namespaces); run as root";
-        }
-        ASSERT_NE(data_dir_, nullptr) << "XARCH_TEST_DATA_DIR is not set (run through ctest)";
-        ASSERT_TRUE(fs::exists(*template_ / "bin/busybox"));
-        rootfs_ = fs::temp_directory_path() /
-                  ("xarch-sandbox-" + std::to_string(::getpid()) + "-" +
-                   ::testing::UnitTest::GetInstance()->current_test_info()->name());
-        fs::remove_all(rootfs_);
-        fs::copy(*template_, rootfs_,
-                 fs::copy_options::recursive | fs::copy_options::copy_symlinks);
-    }
-
-    void TearDown() override {
-        if (!rootfs_.empty()) {
-            fs::remove_all(rootfs_);
-        }
-    }
-
-    RunSpec spec(std::vector<std::string> args) {
-        RunSpec spec;
-        spec.rootfs = rootfs_;
-        spec.args = std::move(args);
-        spec.env = {"PATH=/bin"};
-        spec.output = [this](std::string_view line, bool is_stderr) {
-            lines_.all.emplace_back(std::string(line), is_stderr);
-        };
-        return spec;
-    }
-
-    RunResult run_spec(const RunSpec& spec) { return run(spec, token_); }
-
-    static inline fs::path* data_dir_ = nullptr;
-    static inline fs::path* template_ = nullptr;
-    fs::path rootfs_;
-    Lines lines_;
-    util::CancelToken token_;
-};
 
 TEST_F(Sandbox, RelaysStdoutAndStderrLinesAndTheExitCode) {
     const auto result = run_spec(spec({"sh", "-c", "echo hi; echo err >&2; exit 3"}));
@@ -246,7 +106,7 @@ TEST_F(Sandbox, NetworkNoneLeavesOnlyLoopbackUp) {
                            "tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' '; "
                            "cat /sys/class/net/lo/operstate 2>/dev/null || "
                            "ip link show lo | grep -o UP | head -n 1"});
-    run_spec_.network_none = true;
+    run_spec_.network = Network::kNone;
     const auto result = run_spec(run_spec_);
     EXPECT_EQ(result.exit_code, 0);
     const auto out = lines_.stdout_lines();

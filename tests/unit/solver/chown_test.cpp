@@ -83,5 +83,66 @@ TEST(Chown, EmptyOrOutOfRangeIsRefused) {
     EXPECT_EQ(chown("99999999999", files), (Owner{0, 0}));
 }
 
+// USER for RUN, as moby's user lookup resolves it.
+RunUser run_user(std::string_view spec, Files& files) {
+    return resolve_run_user(spec, [&](std::string_view p) { return files(p); });
+}
+
+TEST(RunUser, EmptyIsRootWithItsHome) {
+    Files files;
+    const RunUser u = run_user("", files);
+    EXPECT_EQ(u.uid, 0U);
+    EXPECT_EQ(u.gid, 0U);
+    EXPECT_EQ(u.home, "/root");
+}
+
+TEST(RunUser, NameGivesItsIdsAndTheGroupsListingIt) {
+    Files files;
+    const RunUser u = run_user("app", files);
+    EXPECT_EQ(u.uid, 1000U);
+    EXPECT_EQ(u.gid, 1001U);
+    EXPECT_EQ(u.groups, std::vector<std::uint32_t>{50});
+    EXPECT_EQ(u.home, "/home/app");
+}
+
+TEST(RunUser, NumberInPasswdTakesItsPrimaryGroup) {
+    Files files;
+    EXPECT_EQ(run_user("1000", files).gid, 1001U);
+}
+
+TEST(RunUser, NumberNotInPasswdRunsWithGroupZero) {
+    Files files;
+    const RunUser u = run_user("4242", files);
+    EXPECT_EQ(u.uid, 4242U);
+    EXPECT_EQ(u.gid, 0U);
+    EXPECT_TRUE(u.groups.empty());
+    EXPECT_EQ(u.home, "/");
+}
+
+TEST(RunUser, ExplicitGroupByNameOrNumber) {
+    Files files;
+    EXPECT_EQ(run_user("app:staff", files).gid, 50U);
+    EXPECT_EQ(run_user("app:7", files).gid, 7U);
+    EXPECT_EQ(run_user("root:root", files).gid, 0U);
+}
+
+TEST(RunUser, UnknownNamesAreNotFoundWithBuildKitsWords) {
+    Files files;
+    try {
+        run_user("nobody", files);
+        FAIL() << "expected an error";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.code(), ErrorCode::kNotFound);
+        EXPECT_STREQ(e.what(), "unable to find user nobody: no matching entries in passwd file");
+    }
+    EXPECT_THROW(run_user("app:wheel", files), Error);
+}
+
+TEST(RunUser, RootWithoutPasswdIsZero) {
+    Files files;
+    files.has_files = false;
+    EXPECT_EQ(run_user("root", files), RunUser{});
+}
+
 }  // namespace
 }  // namespace xarch::solver

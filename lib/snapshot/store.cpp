@@ -1,0 +1,651 @@
+// SPDX-License-Identifier: Apache-2.0
+// The snapshot store: layer entries written out as overlay-format directories, workspaces for a
+// step's overlay mount, commit of an upper directory, and the once-per-process overlay probe.
+#include "snapshot/store.hpp"
+
+#include "layer/writer.hpp"
+#include "oci/fs.hpp"
+#include "util/quote.hpp"
+#include "util/unique_fd.hpp"
+
+#include <xarch/error.hpp>
+
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <set>
+#include <system_error>
+#include <utility>
+
+namespace xarch::snapshot {
+namespace {
+
+namespace fs = std::filesystem;
+using layer::Entry;
+using layer::EntryType;
+
+constexpr const char* kOpaqueXattr = "trusted.overlay.opaque";
+
+[[noreturn]] void fail_entry(std::string_view action, const Entry& entry, int err) {
+    throw Error(err == EACCES || err == EPERM ? ErrorCode::kPermissionDenied : ErrorCode::kIo,
+                "cannot " + std::string(action) + " layer entry " + util::quote(entry.path) + ": " +
+                    std::strerror(err) +
+                    (err == EPERM ? "; overlay-format layers need root (CAP_MKNOD, CAP_CHOWN)"
+                                  : "; check that the snapshot directory is writable"));
+}
+
+timespec to_timespec(std::int64_t ns) {
+    std::int64_t seconds = ns / 1'000'000'000;
+    std::int64_t nanos = ns % 1'000'000'000;
+    if (nanos < 0) {
+        nanos += 1'000'000'000;
+        --seconds;
+    }
+    return timespec{static_cast<time_t>(seconds), static_cast<long>(nanos)};
+}
+
+std::int64_t mtime_of(const struct ::stat& st) {
+    return static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
+}
+
+// Sets the modification time to now, the use time prune orders by. Returns false when the file
+// is missing.
+bool touch(const fs::path& file) noexcept {
+    return ::utimensat(AT_FDCWD, file.c_str(), nullptr, 0) == 0 || errno != ENOENT;
+}
+
+// Removes a tree that may hold directories without u+rwx (unpacked modes, overlayfs's work/work
+// with mode 000): each directory gets rwx before it is read.
+void remove_tree(const fs::path& path) {
+    struct ::stat st {};
+    if (::lstat(path.c_str(), &st) != 0) {
+        return;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        ::chmod(path.c_str(), 0700);
+        std::error_code ec;
+        for (fs::directory_iterator it(path, ec), end; !ec && it != end; it.increment(ec)) {
+            remove_tree(it->path());
+        }
+        if (::rmdir(path.c_str()) != 0 && errno != ENOENT) {
+            oci::fs::fail("remove", path, errno);
+        }
+    } else if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+        oci::fs::fail("remove", path, errno);
+    }
+}
+
+void remove_tree_quietly(const fs::path& path) noexcept {
+    try {
+        remove_tree(path);
+    } catch (...) {
+        // Cleanup after another failure or in a destructor; the cache's prune removes leftovers
+        // in tmp/.
+    }
+}
+
+// Apparent size of the regular files under `root`, each inode once.
+std::int64_t tree_size(const fs::path& root) {
+    std::int64_t total = 0;
+    std::set<std::pair<dev_t, ino_t>> seen;
+    std::error_code ec;
+    for (fs::recursive_directory_iterator it(root, ec), end; !ec && it != end; it.increment(ec)) {
+        struct ::stat st {};
+        if (::lstat(it->path().c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+            seen.emplace(st.st_dev, st.st_ino).second) {
+            total += st.st_size;
+        }
+    }
+    return total;
+}
+
+void copy_contents(int from, int to, const fs::path& source, const fs::path& target) {
+    // copy_file_range shares extents or copies in the kernel; read/write where it cannot.
+    for (;;) {
+        const ssize_t n = ::copy_file_range(from, nullptr, to, nullptr, std::size_t{1} << 30, 0);
+        if (n == 0) {
+            return;
+        }
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            if (errno == EXDEV || errno == ENOSYS || errno == EINVAL || errno == EOPNOTSUPP) {
+                break;
+            }
+            oci::fs::fail("copy " + util::quote(source.string()) + " to", target, errno);
+        }
+    }
+    std::string buffer(1024 * 1024, '\0');
+    for (;;) {
+        const ssize_t n = ::read(from, buffer.data(), buffer.size());
+        if (n == 0) {
+            return;
+        }
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            oci::fs::fail("read", source, errno);
+        }
+        oci::fs::write_all(to, buffer.data(), static_cast<std::size_t>(n), target);
+    }
+}
+
+std::string parent_of(const std::string& path) {
+    const std::size_t slash = path.rfind('/');
+    return slash == std::string::npos ? std::string() : path.substr(0, slash);
+}
+
+std::string base_of(const std::string& path) {
+    const std::size_t slash = path.rfind('/');
+    return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+// Writes one layer's entries as an overlay lower directory under `root` (which exists, empty).
+class LayerDirMaker {
+public:
+    LayerDirMaker(const layer::MergedView::Layer& layer, fs::path root)
+        : layer_(layer), root_(std::move(root)), privileged_(::geteuid() == 0) {
+        struct ::stat st {};
+        if (::stat(root_.c_str(), &st) != 0) {
+            oci::fs::fail("read", root_, errno);
+        }
+        device_ = st.st_dev;
+    }
+
+    // Returns the bytes the directory holds of its own: copied files, not hard links.
+    std::int64_t make() {
+        std::vector<const Entry*> sorted;
+        sorted.reserve(layer_.entries.size());
+        std::set<std::string> real_paths;
+        for (const Entry& entry : layer_.entries) {
+            sorted.push_back(&entry);
+            const std::string base = base_of(entry.path);
+            if (base == layer::kOpaqueWhiteout) {
+                opaque_.insert(parent_of(entry.path));
+            } else if (!base.starts_with(layer::kWhiteoutPrefix)) {
+                real_paths.insert(entry.path);
+            }
+        }
+        std::sort(sorted.begin(), sorted.end(),
+                  [](const Entry* a, const Entry* b) { return layer::layer_order(*a, *b); });
+        std::vector<const Entry*> hardlinks;
+        for (const Entry* entry : sorted) {
+            const std::string base = base_of(entry->path);
+            if (base == layer::kOpaqueWhiteout) {
+                ensure_dir(parent_of(entry->path));
+            } else if (base.starts_with(layer::kWhiteoutPrefix)) {
+                const std::string hidden =
+                    parent_of(entry->path).empty()
+                        ? base.substr(std::strlen(layer::kWhiteoutPrefix))
+                        : parent_of(entry->path) + "/" +
+                              base.substr(std::strlen(layer::kWhiteoutPrefix));
+                // A layer holding both NAME and .wh.NAME keeps NAME, as MergedView does; in an
+                // opaque directory there is nothing lower to hide. Either whiteout would only
+                // show in readdir: overlayfs filters whiteouts from merged directories only.
+                if (!real_paths.contains(hidden) && !opaque_.contains(parent_of(entry->path))) {
+                    make_whiteout(*entry, hidden);
+                }
+            } else if (entry->type == EntryType::kHardlink) {
+                hardlinks.push_back(entry);  // after every file, whatever the order
+            } else {
+                make(*entry);
+            }
+        }
+        for (const Entry* entry : hardlinks) {
+            ensure_dir(parent_of(entry->path));
+            const fs::path target = root_ / entry->path;
+            if (::link((root_ / entry->link_target).c_str(), target.c_str()) == 0) {
+                continue;
+            }
+            if (errno != ENOENT) {
+                fail_entry("create hard link", *entry, errno);
+            }
+            place_file(*entry, target);  // its file is not in this layer: a copy of the bytes
+        }
+        finish_directories();
+        return own_bytes_;
+    }
+
+private:
+    // `dir` and its parents as directories; those the layer lacks are implied (0755, root,
+    // mtime 0) as MergedView implies them.
+    void ensure_dir(const std::string& dir) {
+        if (dir.empty() || made_.contains(dir)) {
+            return;
+        }
+        ensure_dir(parent_of(dir));
+        const fs::path target = root_ / dir;
+        if (::mkdir(target.c_str(), 0700) != 0) {
+            struct ::stat st {};
+            if (errno != EEXIST || ::lstat(target.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+                throw Error(ErrorCode::kInvalidArgument,
+                            "layer path " + util::quote(dir) +
+                                " is needed as a directory but the layer has another file "
+                                "there; the layer is malformed");
+            }
+        }
+        made_.insert(dir);
+        directories_.push_back(dir);
+    }
+
+    void make(const Entry& entry) {
+        const fs::path target = root_ / entry.path;
+        if (entry.type == EntryType::kDirectory) {
+            ensure_dir(entry.path);
+            explicit_dirs_[entry.path] = &entry;
+            return;
+        }
+        ensure_dir(parent_of(entry.path));
+        switch (entry.type) {
+            case EntryType::kRegular:
+                place_file(entry, target);
+                return;
+            case EntryType::kSymlink:
+                if (::symlink(entry.link_target.c_str(), target.c_str()) != 0) {
+                    fail_entry("create symlink", entry, errno);
+                }
+                break;
+            case EntryType::kFifo:
+            case EntryType::kCharDevice:
+            case EntryType::kBlockDevice: {
+                mode_t type = S_IFIFO;
+                if (entry.type == EntryType::kCharDevice) {
+                    type = S_IFCHR;
+                } else if (entry.type == EntryType::kBlockDevice) {
+                    type = S_IFBLK;
+                }
+                if (::mknod(target.c_str(), type | 0600,
+                            ::makedev(entry.dev_major, entry.dev_minor)) != 0) {
+                    fail_entry("create device node", entry, errno);
+                }
+                break;
+            }
+            default:
+                return;
+        }
+        own(entry, target);
+        if (entry.type != EntryType::kSymlink && ::chmod(target.c_str(), entry.mode & 07777) != 0) {
+            fail_entry("set the mode of", entry, errno);
+        }
+        set_xattrs(entry, target, entry.xattrs);
+        set_mtime(entry, target, entry.mtime_ns);
+    }
+
+    void make_whiteout(const Entry& entry, const std::string& hidden) {
+        ensure_dir(parent_of(hidden));
+        const fs::path target = root_ / hidden;
+        if (::mknod(target.c_str(), S_IFCHR | 0000, ::makedev(0, 0)) != 0) {
+            fail_entry("create the whiteout device node for", entry, errno);
+        }
+        set_mtime(entry, target, entry.mtime_ns);
+    }
+
+    // Hard-linked from the unpacked layer when it is on this filesystem and its metadata is the
+    // entry's already; never re-owned or re-moded, since its inode is the cache's copy too
+    // (overlayfs never writes a lower, so sharing is safe).
+    void place_file(const Entry& entry, const fs::path& target) {
+        if (!entry.data && !entry.source_file.empty()) {
+            struct ::stat st {};
+            if (::lstat(entry.source_file.c_str(), &st) != 0) {
+                fail_entry(
+                    "read the unpacked file " + util::quote(entry.source_file.string()) + " of",
+                    entry, errno);
+            }
+            if (S_ISREG(st.st_mode) && st.st_dev == device_ &&
+                (st.st_mode & 07777) == (entry.mode & 07777) && st.st_uid == entry.uid &&
+                st.st_gid == entry.gid && mtime_of(st) == entry.mtime_ns && entry.xattrs.empty()) {
+                if (::link(entry.source_file.c_str(), target.c_str()) == 0) {
+                    return;
+                }
+                if (errno != EXDEV && errno != EMLINK && errno != EPERM) {
+                    fail_entry("hard-link", entry, errno);
+                }
+            }
+        }
+        util::UniqueFd to(
+            ::open(target.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+        if (!to) {
+            fail_entry("create", entry, errno);
+        }
+        if (entry.data) {
+            oci::fs::write_all(to.get(), entry.data->data(), entry.data->size(), target);
+            own_bytes_ += static_cast<std::int64_t>(entry.data->size());
+        } else {
+            util::UniqueFd from(::open(entry.source_file.c_str(), O_RDONLY | O_CLOEXEC));
+            if (!from) {
+                fail_entry("open " + util::quote(entry.source_file.string()) + " for", entry,
+                           errno);
+            }
+            copy_contents(from.get(), to.get(), entry.source_file, target);
+            struct ::stat st {};
+            if (::fstat(to.get(), &st) == 0) {
+                own_bytes_ += st.st_size;
+            }
+        }
+        if (privileged_ && ::fchown(to.get(), entry.uid, entry.gid) != 0) {
+            fail_entry("change the owner of", entry, errno);
+        }
+        // After chown, which clears setuid/setgid.
+        if (::fchmod(to.get(), entry.mode & 07777) != 0) {
+            fail_entry("set the mode of", entry, errno);
+        }
+        set_xattrs(entry, target, entry.xattrs);
+        const timespec times[2] = {{0, UTIME_OMIT}, to_timespec(entry.mtime_ns)};
+        if (::futimens(to.get(), times) != 0) {
+            fail_entry("set the modification time of", entry, errno);
+        }
+        if (const int err = to.close(); err != 0) {
+            fail_entry("write", entry, err);
+        }
+    }
+
+    // Deepest first, so that nothing written inside changes a directory's mtime afterwards.
+    void finish_directories() {
+        for (auto it = directories_.rbegin(); it != directories_.rend(); ++it) {
+            finish_directory(*it);
+        }
+        if (opaque_.contains("")) {
+            Entry root_entry;
+            set_xattr(root_entry, root_, kOpaqueXattr, "y");
+        }
+    }
+
+    void finish_directory(const std::string& dir) {
+        const fs::path target = root_ / dir;
+        Entry implied;
+        implied.path = dir;
+        implied.type = EntryType::kDirectory;
+        implied.mode = 0755;
+        const auto found = explicit_dirs_.find(dir);
+        const Entry& entry = found != explicit_dirs_.end() ? *found->second : implied;
+        own(entry, target);
+        if (::chmod(target.c_str(), entry.mode & 07777) != 0) {
+            fail_entry("set the mode of", entry, errno);
+        }
+        set_xattrs(entry, target, entry.xattrs);
+        if (opaque_.contains(dir)) {
+            set_xattr(entry, target, kOpaqueXattr, "y");
+        }
+        set_mtime(entry, target, entry.mtime_ns);
+    }
+
+    void own(const Entry& entry, const fs::path& target) {
+        if (privileged_ && ::lchown(target.c_str(), entry.uid, entry.gid) != 0) {
+            fail_entry("change the owner of", entry, errno);
+        }
+    }
+
+    static void set_xattr(const Entry& entry,
+                          const fs::path& target,
+                          const std::string& name,
+                          const std::string& value) {
+        if (::lsetxattr(target.c_str(), name.c_str(), value.data(), value.size(), 0) != 0) {
+            fail_entry("set xattr " + util::quote(name) + " on", entry, errno);
+        }
+    }
+
+    static void set_xattrs(const Entry& entry,
+                           const fs::path& target,
+                           const std::map<std::string, std::string>& xattrs) {
+        for (const auto& [name, value] : xattrs) {
+            // overlayfs's own would change how the mount reads this layer (redirects, metacopy,
+            // opaque): a layer tar never decides that.
+            if (!is_overlay_xattr(name)) {
+                set_xattr(entry, target, name, value);
+            }
+        }
+    }
+
+    static void set_mtime(const Entry& entry, const fs::path& target, std::int64_t mtime_ns) {
+        const timespec times[2] = {{0, UTIME_OMIT}, to_timespec(mtime_ns)};
+        if (::utimensat(AT_FDCWD, target.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0) {
+            fail_entry("set the modification time of", entry, errno);
+        }
+    }
+
+    const layer::MergedView::Layer& layer_;
+    const fs::path root_;
+    const bool privileged_;
+    dev_t device_ = 0;
+    std::int64_t own_bytes_ = 0;
+    std::set<std::string> made_;
+    std::vector<std::string> directories_;  // in the order made: parents first
+    std::map<std::string, const Entry*> explicit_dirs_;
+    std::set<std::string> opaque_;
+};
+
+}  // namespace
+
+SnapshotStore::SnapshotStore(fs::path dir) : dir_(std::move(dir)) {
+    oci::fs::make_directories(dir_ / "layers");
+    oci::fs::make_directories(dir_ / "used");
+    oci::fs::make_directories(dir_ / "tmp");
+}
+
+bool SnapshotStore::overlay_supported() {
+    std::call_once(probed_, [this] { overlay_ = probe_overlay(); });
+    return overlay_;
+}
+
+bool SnapshotStore::probe_overlay() {
+    // Rootless overlay (a user namespace and the userxattr mount option) is later work: without
+    // root the solver takes the copy fallback.
+    if (::geteuid() != 0) {
+        return false;
+    }
+    std::string base = (dir_ / "tmp" / "probe-XXXXXX").string();
+    if (::mkdtemp(base.data()) == nullptr) {
+        return false;
+    }
+    const fs::path probe(base);
+    bool works = false;
+    // The layer dirs need what this makes: trusted xattrs, 0/0 whiteout devices.
+    if (::mkdir((probe / "lower").c_str(), 0755) == 0 &&
+        ::mkdir((probe / "lower" / "opaque").c_str(), 0755) == 0 &&
+        ::mkdir((probe / "upper").c_str(), 0755) == 0 &&
+        ::mkdir((probe / "work").c_str(), 0700) == 0 &&
+        ::mkdir((probe / "merged").c_str(), 0755) == 0 &&
+        ::mknod((probe / "lower" / "gone").c_str(), S_IFCHR | 0000, ::makedev(0, 0)) == 0 &&
+        ::lsetxattr((probe / "lower" / "opaque").c_str(), kOpaqueXattr, "y", 1, 0) == 0) {
+        // Relative paths (from the probe dir) so that no ',' or ':' in the cache path can break
+        // the mount options. The child only makes system calls: it is forked from a process
+        // that may have other threads.
+        const char* options = "lowerdir=lower,upperdir=upper,workdir=work";
+        const pid_t pid = ::fork();
+        if (pid == 0) {
+            struct ::stat st {};
+            if (::chdir(base.c_str()) != 0 || ::unshare(CLONE_NEWNS) != 0 ||
+                ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
+                ::mount("overlay", "merged", "overlay", 0, options) != 0) {
+                ::_exit(1);
+            }
+            // The whiteout must hide its name.
+            ::_exit(::lstat("merged/gone", &st) != 0 && errno == ENOENT ? 0 : 2);
+        }
+        if (pid > 0) {
+            int status = 0;
+            pid_t got = 0;
+            do {
+                got = ::waitpid(pid, &status, 0);
+            } while (got < 0 && errno == EINTR);
+            works = got == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+        }
+    }
+    remove_tree_quietly(probe);
+    return works;
+}
+
+fs::path SnapshotStore::layer_dir(const Digest& diff_id, const layer::MergedView::Layer& layer) {
+    const std::string hex(diff_id.hex());
+    const fs::path place = dir_ / "layers" / hex;
+    std::error_code ec;
+    if (fs::is_directory(place, ec)) {
+        if (!touch(dir_ / "used" / hex)) {
+            oci::fs::write_file_atomic(dir_ / "used" / hex, std::to_string(tree_size(place)));
+        }
+        return place;
+    }
+    std::promise<fs::path> promise;
+    std::shared_future<fs::path> future;
+    bool mine = false;
+    {
+        std::lock_guard lock(mutex_);
+        if (auto it = building_.find(hex); it != building_.end()) {
+            future = it->second;
+        } else {
+            future = promise.get_future().share();
+            building_.emplace(hex, future);
+            mine = true;
+        }
+    }
+    if (!mine) {
+        return future.get();  // rethrows the maker's failure
+    }
+    try {
+        fs::path made = build_layer_dir(hex, layer);
+        {
+            std::lock_guard lock(mutex_);
+            building_.erase(hex);
+        }
+        promise.set_value(made);
+        return made;
+    } catch (...) {
+        {
+            // Later callers try again; those waiting now get this failure.
+            std::lock_guard lock(mutex_);
+            building_.erase(hex);
+        }
+        promise.set_exception(std::current_exception());
+        throw;
+    }
+}
+
+fs::path SnapshotStore::build_layer_dir(const std::string& hex,
+                                        const layer::MergedView::Layer& layer) {
+    const fs::path place = dir_ / "layers" / hex;
+    const fs::path stamp = dir_ / "used" / hex;
+    std::error_code ec;
+    if (fs::is_directory(place, ec)) {
+        // Made by a thread that finished between our first look and taking over the build.
+        touch(stamp);
+        return place;
+    }
+    const fs::path temp = dir_ / "tmp" / oci::fs::temp_name();
+    if (::mkdir(temp.c_str(), 0755) != 0) {
+        oci::fs::fail("create", temp, errno);
+    }
+    try {
+        const std::int64_t size = LayerDirMaker(layer, temp).make();
+        if (::rename(temp.c_str(), place.c_str()) == 0) {
+            // A layer whose stamp is not written yet is measured by prune instead.
+            oci::fs::write_file_atomic(stamp, std::to_string(size));
+            return place;
+        }
+        const int err = errno;
+        if (err != EEXIST && err != ENOTEMPTY) {
+            oci::fs::fail("rename into place", place, err);
+        }
+    } catch (...) {
+        remove_tree_quietly(temp);
+        throw;
+    }
+    // Another process made the same layer first: theirs is whole, ours goes.
+    remove_tree_quietly(temp);
+    touch(stamp);
+    return place;
+}
+
+SnapshotStore::Workspace::Workspace(fs::path base)
+    : base_(std::move(base)),
+      root_(base_ / "root"),
+      upper_(base_ / "upper"),
+      work_(base_ / "work") {}
+
+SnapshotStore::Workspace::Workspace(Workspace&& other) noexcept
+    : base_(std::exchange(other.base_, {})),
+      root_(std::move(other.root_)),
+      upper_(std::move(other.upper_)),
+      work_(std::move(other.work_)) {}
+
+SnapshotStore::Workspace& SnapshotStore::Workspace::operator=(Workspace&& other) noexcept {
+    if (this != &other) {
+        if (!base_.empty()) {
+            remove_tree_quietly(base_);
+        }
+        base_ = std::exchange(other.base_, {});
+        root_ = std::move(other.root_);
+        upper_ = std::move(other.upper_);
+        work_ = std::move(other.work_);
+    }
+    return *this;
+}
+
+SnapshotStore::Workspace::~Workspace() {
+    if (!base_.empty()) {
+        remove_tree_quietly(base_);
+    }
+}
+
+SnapshotStore::Workspace SnapshotStore::workspace() {
+    const fs::path base = dir_ / "tmp" / oci::fs::temp_name();
+    if (::mkdir(base.c_str(), 0700) != 0) {
+        oci::fs::fail("create", base, errno);
+    }
+    Workspace ws(base);
+    for (const auto& [dir, mode] :
+         {std::pair(ws.root(), 0755), std::pair(ws.upper(), 0755), std::pair(ws.work(), 0700)}) {
+        if (::mkdir(dir.c_str(), static_cast<mode_t>(mode)) != 0) {
+            oci::fs::fail("create", dir, errno);
+        }
+    }
+    return ws;
+}
+
+fs::path SnapshotStore::commit(Workspace& ws, const Digest& diff_id) {
+    const std::string hex(diff_id.hex());
+    const fs::path place = dir_ / "layers" / hex;
+    const fs::path stamp = dir_ / "used" / hex;
+    const std::int64_t size = tree_size(ws.upper());
+    if (::rename(ws.upper().c_str(), place.c_str()) == 0) {
+        oci::fs::write_file_atomic(stamp, std::to_string(size));
+        return place;
+    }
+    const int err = errno;
+    if (err != EEXIST && err != ENOTEMPTY) {
+        oci::fs::fail("rename into place", place, err);
+    }
+    // The same layer is there already (an earlier step or another process); ws's upper goes
+    // with the workspace.
+    touch(stamp);
+    return place;
+}
+
+std::vector<Entry> SnapshotStore::rebase(std::vector<Entry> entries,
+                                         const fs::path& from,
+                                         const fs::path& to) {
+    for (Entry& entry : entries) {
+        if (entry.source_file.empty()) {
+            continue;
+        }
+        const fs::path relative = entry.source_file.lexically_relative(from);
+        if (relative.empty() || *relative.begin() == "..") {
+            continue;
+        }
+        entry.source_file = relative == "." ? to : to / relative;
+    }
+    return entries;
+}
+
+}  // namespace xarch::snapshot

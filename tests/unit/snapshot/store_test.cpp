@@ -1,0 +1,708 @@
+// SPDX-License-Identifier: Apache-2.0
+// SnapshotStore on real files and real overlay mounts (made in forked children with their own
+// mount namespace, as root): layer dirs show what MergedView shows, an upper's diff matches the
+// copy fallback's tree diff, commits and concurrent builds share one dir, and workspaces go away.
+#include "snapshot/store.hpp"
+
+#include "../layer/layer_test_util.hpp"
+#include "layer/merged_view.hpp"
+#include "layer/unpack.hpp"
+#include "layer/writer.hpp"
+#include "snapshot/tree_diff.hpp"
+#include "snapshot/upper_diff.hpp"
+#include "util/quote.hpp"
+
+#include <xarch/error.hpp>
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sched.h>
+#include <sys/inotify.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace xarch::snapshot {
+namespace {
+
+namespace fs = std::filesystem;
+using layer::Entry;
+using layer::EntryType;
+using layer::test::file_entry;
+using layer::test::make_entry;
+using layer::test::read_file;
+using layer::test::TempDir;
+using layer::test::write_file;
+using LayerPtr = std::shared_ptr<const layer::MergedView::Layer>;
+
+bool is_root() {
+    return ::geteuid() == 0;
+}
+
+#define XARCH_REQUIRE_ROOT()                                                                \
+    do {                                                                                    \
+        if (!is_root()) {                                                                   \
+            GTEST_SKIP() << "needs root: overlay mounts, whiteout device nodes, trusted.* " \
+                            "xattrs and file ownership";                                    \
+        }                                                                                   \
+    } while (false)
+
+std::size_t count_children(const fs::path& dir) {
+    std::size_t n = 0;
+    for ([[maybe_unused]] const auto& e : fs::directory_iterator(dir)) {
+        ++n;
+    }
+    return n;
+}
+
+Entry symlink_entry(std::string path, std::string target) {
+    Entry entry = make_entry(std::move(path), EntryType::kSymlink, 0777);
+    entry.link_target = std::move(target);
+    return entry;
+}
+
+Entry whiteout(std::string path) {
+    return file_entry(std::move(path), "", 0600);
+}
+
+// A layer as a build has it: the tar of `entries` unpacked by layer::unpack_layer into `dir`.
+struct UnpackedLayer {
+    Digest diff_id;
+    LayerPtr layer;
+};
+
+UnpackedLayer unpack(const std::vector<Entry>& entries, const fs::path& dir) {
+    std::string tar;
+    layer::write_tar(entries, [&](std::span<const std::byte> bytes) {
+        tar.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+    });
+    UnpackedLayer out{Digest::of(tar), nullptr};
+    auto made = std::make_shared<layer::MergedView::Layer>();
+    made->dir = dir;
+    made->entries = layer::unpack_layer(layer::test::string_reader(tar), dir, out.diff_id);
+    out.layer = std::move(made);
+    return out;
+}
+
+// One line per entry: what a container sees of it (no source paths, no hard-link pairing
+// differences: a hard link shows as the file it names plus the name).
+std::string describe(const Entry& entry) {
+    std::ostringstream out;
+    out << entry.path << " type=" << static_cast<int>(entry.type) << " mode=" << std::oct
+        << entry.mode << std::dec << " owner=" << entry.uid << ":" << entry.gid
+        << " mtime=" << entry.mtime_ns << " link=" << entry.link_target
+        << " dev=" << entry.dev_major << "," << entry.dev_minor;
+    if (entry.type == EntryType::kRegular) {
+        out << " size=" << entry.size
+            << " bytes=" << util::quote(entry.data ? *entry.data : read_file(entry.source_file));
+    }
+    for (const auto& [name, value] : entry.xattrs) {
+        out << " xattr:" << name << "=" << util::quote(value);
+    }
+    return out.str();
+}
+
+std::vector<std::string> describe_all(const std::vector<Entry>& entries) {
+    std::vector<std::string> out;
+    for (const Entry& entry : entries) {
+        out.push_back(describe(entry));
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+// Every file under `root` as entries, hard links paired as in a layer.
+std::vector<Entry> list_tree(const fs::path& root) {
+    std::vector<ScannedEntry> scanned;
+    for (auto it = fs::recursive_directory_iterator(root); it != fs::recursive_directory_iterator();
+         ++it) {
+        scanned.push_back(scan_entry(it->path(), it->path().lexically_relative(root).string()));
+    }
+    return pair_hardlinks(std::move(scanned));
+}
+
+std::string join_lines(const std::vector<std::string>& lines) {
+    std::string out;
+    for (const std::string& line : lines) {
+        out += line + "\n";
+    }
+    return out;
+}
+
+// Runs `body` in a forked child with its own private mount namespace; its exit status is
+// body's return value (10 when the namespace cannot be made, 11 when body throws).
+int in_mount_namespace(const std::function<int()>& body) {
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        int status = 11;
+        if (::unshare(CLONE_NEWNS) != 0 ||
+            ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
+            ::_exit(10);
+        }
+        try {
+            status = body();
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "child failed: %s\n", e.what());
+        }
+        ::_exit(status);
+    }
+    int status = 0;
+    if (pid < 0 || ::waitpid(pid, &status, 0) != pid || !WIFEXITED(status)) {
+        return -1;
+    }
+    return WEXITSTATUS(status);
+}
+
+// Mounts an overlay of `lowers` (topmost first) at `merged`; false (with the reason on stderr)
+// when the kernel refuses.
+bool mount_overlay(const std::vector<fs::path>& lowers,
+                   const fs::path& upper,
+                   const fs::path& work,
+                   const fs::path& merged) {
+    std::string options = "lowerdir=";
+    for (std::size_t i = 0; i < lowers.size(); ++i) {
+        options += (i != 0 ? ":" : "") + lowers[i].string();
+    }
+    options += ",upperdir=" + upper.string() + ",workdir=" + work.string();
+    if (::mount("overlay", merged.c_str(), "overlay", 0, options.c_str()) != 0) {
+        std::fprintf(stderr, "mount overlay (%s): %s\n", options.c_str(), std::strerror(errno));
+        return false;
+    }
+    return true;
+}
+
+// What a container sees through an overlay of `lowers`: one describe() line per file.
+std::vector<std::string> mounted_view(const std::vector<fs::path>& lowers,
+                                      const fs::path& scratch) {
+    for (const char* name : {"upper", "work", "merged"}) {
+        fs::create_directories(scratch / name);
+    }
+    const fs::path listing = scratch / "listing";
+    const int status = in_mount_namespace([&] {
+        if (!mount_overlay(lowers, scratch / "upper", scratch / "work", scratch / "merged")) {
+            return 1;
+        }
+        write_file(listing, join_lines(describe_all(list_tree(scratch / "merged"))));
+        return 0;
+    });
+    EXPECT_EQ(status, 0) << "the overlay could not be mounted or listed";
+    std::vector<std::string> lines;
+    std::istringstream in(read_file(listing));
+    for (std::string line; std::getline(in, line);) {
+        lines.push_back(line);
+    }
+    return lines;
+}
+
+std::vector<Entry> lower_layer_entries() {
+    std::vector<Entry> entries;
+    entries.push_back(make_entry("a", EntryType::kDirectory, 0755));
+    entries.push_back(file_entry("a/x", "x in a\n"));
+    entries.push_back(file_entry("a/y", "y in a\n"));
+    entries.push_back(make_entry("d", EntryType::kDirectory, 0755));
+    entries.push_back(file_entry("d/f", "in d\n"));
+    entries.push_back(make_entry("empty", EntryType::kDirectory, 0700));
+    entries.push_back(file_entry("keep", "kept until the next layer\n"));
+    entries.push_back(make_entry("opq", EntryType::kDirectory, 0755));
+    entries.push_back(file_entry("opq/old1", "old\n"));
+    entries.push_back(make_entry("opq/sub", EntryType::kDirectory, 0755));
+    entries.push_back(file_entry("opq/sub/old2", "old too\n"));
+    entries.push_back(make_entry("s", EntryType::kDirectory, 0755));
+    entries.push_back(make_entry("s/t", EntryType::kDirectory, 0751));
+    entries.push_back(file_entry("s/t/file", "in s/t\n", 0444));
+    return entries;
+}
+
+std::vector<Entry> upper_layer_entries() {
+    std::vector<Entry> entries;
+    entries.push_back(make_entry("a", EntryType::kDirectory, 0755));
+    entries.push_back(whiteout("a/.wh.x"));
+    entries.push_back(whiteout(".wh.keep"));
+    entries.push_back(make_entry("opq", EntryType::kDirectory, 0710));
+    entries.push_back(whiteout("opq/.wh..wh..opq"));
+    entries.push_back(file_entry("opq/new", "new in opq\n"));
+    return entries;
+}
+
+TEST(SnapshotStore, LayerDirMountedAloneShowsTheMergedView) {
+    XARCH_REQUIRE_ROOT();
+    TempDir tmp;
+    std::vector<Entry> entries;
+    entries.push_back(make_entry("bin", EntryType::kDirectory, 0755));
+    entries.push_back(file_entry("bin/tool", "#!/bin/sh\necho tool\n", 0755));
+    entries.push_back(make_entry("bin/zlink", EntryType::kHardlink, 0755));
+    entries.back().link_target = "bin/tool";
+    entries.push_back(file_entry("bin/cap", "with an xattr\n", 0755));
+    entries.back().xattrs["user.note"] = "kept";
+    entries.push_back(make_entry("etc", EntryType::kDirectory, 0750));
+    entries.push_back(file_entry("etc/owned", "belongs to 1000\n", 0640));
+    entries.back().uid = 1000;
+    entries.back().gid = 1000;
+    entries.push_back(file_entry("etc/setuid", "runs as its owner\n", 04755));
+    entries.push_back(symlink_entry("etc/link", "../bin/tool"));
+    // At the root, which overlayfs merges with the upper: a whiteout in a directory that only
+    // one layer holds is hidden from lookups but not from readdir (nothing lower to hide there).
+    entries.push_back(whiteout(".wh.gone"));
+    entries.push_back(whiteout("opq/.wh.pointless"));  // in an opaque dir: left out
+    entries.push_back(make_entry("opq", EntryType::kDirectory, 0755));
+    entries.push_back(whiteout("opq/.wh..wh..opq"));
+    entries.push_back(file_entry("opq/kept", "in an opaque dir\n"));
+    entries.push_back(make_entry("dev", EntryType::kDirectory, 0755));
+    entries.push_back(make_entry("dev/fifo", EntryType::kFifo, 0644));
+    entries.push_back(make_entry("dev/null", EntryType::kCharDevice, 0666));
+    entries.back().dev_major = 1;
+    entries.back().dev_minor = 3;
+    entries.push_back(file_entry("implied/child", "its parent has no entry\n"));
+    const UnpackedLayer unpacked = unpack(entries, tmp.path() / "unpacked");
+
+    SnapshotStore store(tmp.path() / "snapshots");
+    const fs::path dir = store.layer_dir(unpacked.diff_id, *unpacked.layer);
+    EXPECT_EQ(dir, tmp.path() / "snapshots" / "layers" / std::string(unpacked.diff_id.hex()));
+    EXPECT_TRUE(
+        fs::exists(tmp.path() / "snapshots" / "used" / std::string(unpacked.diff_id.hex())));
+
+    // The overlay format itself: whiteout device, opaque xattr.
+    struct stat st {};
+    ASSERT_EQ(::lstat((dir / "gone").c_str(), &st), 0);
+    EXPECT_TRUE(S_ISCHR(st.st_mode));
+    EXPECT_EQ(st.st_rdev, ::makedev(0, 0));
+    EXPECT_NE(::lstat((dir / "opq" / "pointless").c_str(), &st), 0);
+    char value[8] = {};
+    EXPECT_EQ(::lgetxattr((dir / "opq").c_str(), "trusted.overlay.opaque", value, sizeof value), 1);
+    EXPECT_EQ(value[0], 'y');
+    // Same metadata: shared with the unpacked copy, which keeps its own mode and mtime; other
+    // owner or xattrs: a copy.
+    struct stat unpacked_tool {};
+    struct stat linked_tool {};
+    ASSERT_EQ(::lstat((tmp.path() / "unpacked" / "bin" / "tool").c_str(), &unpacked_tool), 0);
+    ASSERT_EQ(::lstat((dir / "bin" / "tool").c_str(), &linked_tool), 0);
+    EXPECT_EQ(linked_tool.st_ino, unpacked_tool.st_ino);
+    EXPECT_EQ(unpacked_tool.st_mode & 07777, 0755u);
+    struct stat owned {};
+    struct stat unpacked_owned {};
+    ASSERT_EQ(::lstat((dir / "etc" / "owned").c_str(), &owned), 0);
+    ASSERT_EQ(::lstat((tmp.path() / "unpacked" / "etc" / "owned").c_str(), &unpacked_owned), 0);
+    EXPECT_NE(owned.st_ino, unpacked_owned.st_ino);
+    EXPECT_EQ(unpacked_owned.st_uid, 0u);
+
+    const layer::MergedView view({unpacked.layer});
+    const std::vector<std::string> expected = describe_all(view.all());
+    const std::vector<std::string> seen = mounted_view({dir}, tmp.path() / "mount");
+    EXPECT_EQ(seen, expected) << "mounted:\n"
+                              << join_lines(seen) << "merged view:\n"
+                              << join_lines(expected);
+    EXPECT_EQ(expected.size(), entries.size() - 3 + 1);  // not the 3 whiteouts; "implied" too
+}
+
+TEST(SnapshotStore, StackedLayerDirsHonourWhiteoutsAndOpaqueDirs) {
+    XARCH_REQUIRE_ROOT();
+    TempDir tmp;
+    const UnpackedLayer lower = unpack(lower_layer_entries(), tmp.path() / "lower");
+    const UnpackedLayer upper = unpack(upper_layer_entries(), tmp.path() / "upper");
+    SnapshotStore store(tmp.path() / "snapshots");
+    const fs::path lower_dir = store.layer_dir(lower.diff_id, *lower.layer);
+    const fs::path upper_dir = store.layer_dir(upper.diff_id, *upper.layer);
+
+    const layer::MergedView view({lower.layer, upper.layer});
+    const std::vector<std::string> expected = describe_all(view.all());
+    const std::vector<std::string> seen = mounted_view({upper_dir, lower_dir}, tmp.path() / "m");
+    EXPECT_EQ(seen, expected) << "mounted:\n"
+                              << join_lines(seen) << "merged view:\n"
+                              << join_lines(expected);
+    const std::string all = join_lines(seen);
+    EXPECT_EQ(all.find("a/x "), std::string::npos);
+    EXPECT_EQ(all.find("keep "), std::string::npos);
+    EXPECT_EQ(all.find("opq/old1"), std::string::npos);
+    EXPECT_EQ(all.find("opq/sub"), std::string::npos);
+    EXPECT_NE(all.find("opq/new"), std::string::npos);
+    EXPECT_NE(all.find("a/y"), std::string::npos);
+}
+
+// What a RUN step does, on an overlay root or on a copy alike.
+void change_tree(const fs::path& root, const layer::MergedView& lower) {
+    write_file(root / "a" / "new", "written by the step\n");
+    ASSERT_EQ(::unlink((root / "a" / "y").c_str()), 0);
+    ASSERT_EQ(::unlink((root / "d" / "f").c_str()), 0);
+    ASSERT_EQ(::rmdir((root / "d").c_str()), 0);
+    ASSERT_EQ(::mkdir((root / "d").c_str(), 0755), 0);
+    ASSERT_EQ(::rmdir((root / "empty").c_str()), 0);
+    ASSERT_EQ(::mkdir((root / "empty").c_str(), 0700), 0);
+    // A mount stub made and removed again, its parent's mtime put back (as the executor does).
+    ASSERT_EQ(::mkdir((root / "s" / "t" / "stub").c_str(), 0755), 0);
+    ASSERT_EQ(::rmdir((root / "s" / "t" / "stub").c_str()), 0);
+    const std::int64_t mtime = lower.lookup("s/t")->mtime_ns;
+    const struct timespec times[2] = {{0, UTIME_OMIT},
+                                      {mtime / 1'000'000'000, mtime % 1'000'000'000}};
+    ASSERT_EQ(::utimensat(AT_FDCWD, (root / "s" / "t").c_str(), times, 0), 0);
+}
+
+// path, type, mode, owner, size, link target: what both diffs must agree on.
+std::vector<std::string> essentials(const std::vector<Entry>& entries) {
+    std::vector<std::string> out;
+    for (const Entry& e : entries) {
+        std::ostringstream line;
+        line << e.path << " type=" << static_cast<int>(e.type) << " mode=" << std::oct << e.mode
+             << std::dec << " owner=" << e.uid << ":" << e.gid
+             << " size=" << (e.data ? static_cast<std::int64_t>(e.data->size()) : e.size)
+             << " link=" << e.link_target;
+        out.push_back(line.str());
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+// The filesystem `diff` makes on top of `base`, without mtimes (the two runs differ in time).
+std::vector<std::string> applied(const std::vector<LayerPtr>& base,
+                                 const std::vector<Entry>& diff,
+                                 const fs::path& dir) {
+    auto top = std::make_shared<layer::MergedView::Layer>();
+    top->dir = dir;
+    top->entries = diff;
+    std::vector<LayerPtr> layers = base;
+    layers.push_back(top);
+    std::vector<Entry> all = layer::MergedView(layers).all();
+    for (Entry& entry : all) {
+        entry.mtime_ns = 0;
+    }
+    return describe_all(all);
+}
+
+TEST(SnapshotStore, UpperDiffMatchesTheCopyFallbacksTreeDiff) {
+    XARCH_REQUIRE_ROOT();
+    TempDir tmp;
+    ::umask(022);  // the modes expected below
+    const UnpackedLayer lower = unpack(lower_layer_entries(), tmp.path() / "lower");
+    const UnpackedLayer upper = unpack(upper_layer_entries(), tmp.path() / "upper");
+    SnapshotStore store(tmp.path() / "snapshots");
+    const std::vector<fs::path> lowers = {store.layer_dir(upper.diff_id, *upper.layer),
+                                          store.layer_dir(lower.diff_id, *lower.layer)};
+    const std::vector<LayerPtr> base = {lower.layer, upper.layer};
+    const layer::MergedView view(base);
+
+    // Overlay path.
+    SnapshotStore::Workspace ws = store.workspace();
+    ASSERT_EQ(in_mount_namespace([&] {
+                  if (!mount_overlay(lowers, ws.upper(), ws.work(), ws.root())) {
+                      return 1;
+                  }
+                  change_tree(ws.root(), view);
+                  return ::testing::Test::HasFailure() ? 2 : 0;
+              }),
+              0);
+    const std::vector<Entry> raw = upper_to_entries(ws.upper());
+    const std::vector<Entry> from_upper = drop_unchanged_dirs(raw, view);
+    // The stub's parents were copied up, and only they are dropped.
+    const auto has = [](const std::vector<Entry>& entries, const std::string& path) {
+        return std::any_of(entries.begin(), entries.end(),
+                           [&](const Entry& e) { return e.path == path; });
+    };
+    EXPECT_TRUE(has(raw, "s/t"));
+    EXPECT_TRUE(has(raw, "s"));
+    EXPECT_FALSE(has(from_upper, "s/t"));
+    EXPECT_FALSE(has(from_upper, "s"));
+    EXPECT_EQ(raw.size() - 2, from_upper.size());
+
+    // Copy fallback.
+    const fs::path copy = tmp.path() / "copy";
+    layer::export_directory(view, copy);
+    change_tree(copy, view);
+    const std::vector<Entry> from_copy = tree_diff(view, copy);
+
+    // Overlay marks a directory made over a removed one opaque; the tree diff whites out what
+    // the lower held in it instead. Both hide the same files; apart from that, the same entries.
+    std::set<std::string> opaque_dirs;
+    std::vector<Entry> upper_side;
+    for (const Entry& e : from_upper) {
+        if (fs::path(e.path).filename() == layer::kOpaqueWhiteout) {
+            opaque_dirs.insert(fs::path(e.path).parent_path().string());
+        } else {
+            upper_side.push_back(e);
+        }
+    }
+    EXPECT_EQ(opaque_dirs, (std::set<std::string>{"d", "empty"}));
+    std::vector<Entry> copy_side;
+    for (const Entry& e : from_copy) {
+        const bool hidden_by_opaque =
+            fs::path(e.path).filename().string().starts_with(layer::kWhiteoutPrefix) &&
+            opaque_dirs.contains(fs::path(e.path).parent_path().string());
+        if (!hidden_by_opaque) {
+            copy_side.push_back(e);
+        }
+    }
+    EXPECT_EQ(essentials(upper_side), essentials(copy_side));
+    EXPECT_EQ(essentials(upper_side),
+              essentials({make_entry("a", EntryType::kDirectory, 0755), whiteout("a/.wh.y"),
+                          file_entry("a/new", "written by the step\n"),
+                          make_entry("d", EntryType::kDirectory, 0755),
+                          make_entry("empty", EntryType::kDirectory, 0700)}))
+        << "the step's changes, as both diffs see them";
+    // And as layers on the same base, the same filesystem.
+    EXPECT_EQ(applied(base, from_upper, ws.upper()), applied(base, from_copy, copy));
+
+    // Committing moves the upper; its entries follow with rebase.
+    const Digest diff_id = Digest::of("the step's layer");
+    const fs::path committed = store.commit(ws, diff_id);
+    const std::vector<Entry> moved = SnapshotStore::rebase(from_upper, ws.upper(), committed);
+    for (const Entry& e : moved) {
+        if (e.type == EntryType::kRegular && !e.data) {
+            EXPECT_EQ(e.source_file, committed / e.path);
+            EXPECT_EQ(read_file(e.source_file), "written by the step\n");
+        }
+    }
+}
+
+TEST(SnapshotStore, CommitTwiceWithOneDiffIdKeepsOneDir) {
+    TempDir tmp;
+    SnapshotStore store(tmp.path() / "snapshots");
+    const Digest diff_id = Digest::of("same layer");
+    fs::path first_dir;
+    struct stat first {};
+    {
+        SnapshotStore::Workspace ws = store.workspace();
+        write_file(ws.upper() / "file", "first\n");
+        ASSERT_EQ(::lstat((ws.upper() / "file").c_str(), &first), 0);
+        first_dir = store.commit(ws, diff_id);
+        EXPECT_FALSE(fs::exists(ws.upper()));
+    }
+    SnapshotStore::Workspace ws = store.workspace();
+    write_file(ws.upper() / "file", "second\n");
+    EXPECT_EQ(store.commit(ws, diff_id), first_dir);
+    // The first one stays; the second upper is left to its workspace.
+    EXPECT_TRUE(fs::exists(ws.upper() / "file"));
+    struct stat st {};
+    ASSERT_EQ(::lstat((first_dir / "file").c_str(), &st), 0);
+    EXPECT_EQ(st.st_ino, first.st_ino);
+    EXPECT_EQ(read_file(first_dir / "file"), "first\n");
+    EXPECT_EQ(count_children(tmp.path() / "snapshots" / "layers"), 1u);
+    EXPECT_EQ(read_file(tmp.path() / "snapshots" / "used" / std::string(diff_id.hex())),
+              std::to_string(std::string("first\n").size()));
+    const fs::path base = ws.root().parent_path();
+    ws = store.workspace();  // the old one goes
+    EXPECT_FALSE(fs::exists(base));
+}
+
+TEST(SnapshotStore, ConcurrentCallersShareOneBuild) {
+    TempDir tmp;
+    std::vector<Entry> entries;
+    entries.push_back(make_entry("data", EntryType::kDirectory, 0755));
+    for (int i = 0; i < 200; ++i) {
+        // With an xattr, which unpacking records but does not apply: copies rather than links.
+        entries.push_back(file_entry("data/f" + std::to_string(i), std::string(1000, 'x')));
+        entries.back().xattrs["user.copied"] = "yes";
+    }
+    const UnpackedLayer unpacked = unpack(entries, tmp.path() / "unpacked");
+    SnapshotStore store(tmp.path() / "snapshots");
+    // Every build starts with a directory made in tmp/: count them.
+    const int watch_fd = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    ASSERT_GE(watch_fd, 0);
+    ASSERT_GE(::inotify_add_watch(watch_fd, (tmp.path() / "snapshots" / "tmp").c_str(), IN_CREATE),
+              0);
+    std::vector<fs::path> got(4);
+    std::vector<std::exception_ptr> errors(4);
+    std::vector<std::thread> threads;
+    for (std::size_t i = 0; i < got.size(); ++i) {
+        threads.emplace_back([&, i] {
+            try {
+                got[i] = store.layer_dir(unpacked.diff_id, *unpacked.layer);
+            } catch (...) {
+                errors[i] = std::current_exception();
+            }
+        });
+    }
+    for (std::thread& thread : threads) {
+        thread.join();
+    }
+    int builds = 0;
+    alignas(inotify_event) char buffer[64 * 1024];
+    for (ssize_t n; (n = ::read(watch_fd, buffer, sizeof buffer)) > 0;) {
+        for (char* p = buffer; p < buffer + n;) {
+            const auto* event = reinterpret_cast<const inotify_event*>(p);
+            if ((event->mask & IN_ISDIR) != 0) {
+                ++builds;
+            }
+            p += sizeof(inotify_event) + event->len;
+        }
+    }
+    ::close(watch_fd);
+    for (std::size_t i = 0; i < got.size(); ++i) {
+        ASSERT_FALSE(errors[i]) << "thread " << i << " failed";
+        EXPECT_EQ(got[i], got[0]);
+    }
+    EXPECT_EQ(builds, 1);
+    EXPECT_EQ(count_children(tmp.path() / "snapshots" / "tmp"), 0u);
+    EXPECT_EQ(fs::file_size(got[0] / "data" / "f7"), 1000u);
+    // 200 copied files of 1000 bytes: the stamp's size.
+    EXPECT_EQ(read_file(tmp.path() / "snapshots" / "used" / std::string(unpacked.diff_id.hex())),
+              "200000");
+}
+
+TEST(SnapshotStore, ConcurrentProcessesEndWithOneWholeLayer) {
+    TempDir tmp;
+    std::vector<Entry> entries;
+    entries.push_back(make_entry("data", EntryType::kDirectory, 0755));
+    for (int i = 0; i < 300; ++i) {
+        entries.push_back(file_entry("data/f" + std::to_string(i), std::string(2000, 'y')));
+        entries.back().xattrs["user.copied"] = "yes";
+    }
+    const UnpackedLayer unpacked = unpack(entries, tmp.path() / "unpacked");
+    const fs::path snapshots = tmp.path() / "snapshots";
+    SnapshotStore{snapshots};  // the layout, before both race on it
+    // Each process has its own store, so only the rename decides: the loser drops its copy.
+    std::vector<pid_t> children;
+    for (int i = 0; i < 3; ++i) {
+        const pid_t pid = ::fork();
+        if (pid == 0) {
+            int status = 1;
+            try {
+                SnapshotStore store(snapshots);
+                const fs::path dir = store.layer_dir(unpacked.diff_id, *unpacked.layer);
+                status = count_children(dir / "data") == 300 ? 0 : 2;
+            } catch (const std::exception& e) {
+                std::fprintf(stderr, "child failed: %s\n", e.what());
+            }
+            ::_exit(status);
+        }
+        ASSERT_GT(pid, 0);
+        children.push_back(pid);
+    }
+    SnapshotStore store(snapshots);
+    const fs::path dir = store.layer_dir(unpacked.diff_id, *unpacked.layer);
+    for (const pid_t pid : children) {
+        int status = 0;
+        ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+        EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+    }
+    EXPECT_EQ(count_children(dir / "data"), 300u);
+    EXPECT_EQ(count_children(snapshots / "layers"), 1u);
+    EXPECT_EQ(count_children(snapshots / "tmp"), 0u);
+}
+
+TEST(SnapshotStore, WorkspaceGoesAfterAnOverlayRunInIt) {
+    XARCH_REQUIRE_ROOT();
+    TempDir tmp;
+    const UnpackedLayer lower = unpack(lower_layer_entries(), tmp.path() / "lower");
+    SnapshotStore store(tmp.path() / "snapshots");
+    const fs::path lower_dir = store.layer_dir(lower.diff_id, *lower.layer);
+    fs::path base;
+    {
+        SnapshotStore::Workspace ws = store.workspace();
+        base = ws.root().parent_path();
+        ASSERT_EQ(in_mount_namespace([&] {
+                      if (!mount_overlay({lower_dir}, ws.upper(), ws.work(), ws.root())) {
+                          return 1;
+                      }
+                      write_file(ws.root() / "a" / "x", "changed\n");
+                      return ::rmdir((ws.root() / "empty").c_str());
+                  }),
+                  0);
+        // overlayfs leaves work/work with mode 000.
+        struct stat st {};
+        ASSERT_EQ(::lstat((ws.work() / "work").c_str(), &st), 0);
+        EXPECT_EQ(st.st_mode & 07777, 0u);
+        EXPECT_TRUE(fs::exists(ws.upper() / "a" / "x"));
+    }
+    EXPECT_FALSE(fs::exists(base));
+    EXPECT_EQ(count_children(tmp.path() / "snapshots" / "tmp"), 0u);
+    // The lower was never written, nor the unpacked file it shares an inode with.
+    EXPECT_EQ(read_file(lower_dir / "a" / "x"), "x in a\n");
+    EXPECT_EQ(read_file(tmp.path() / "lower" / "a" / "x"), "x in a\n");
+    EXPECT_EQ(fs::hard_link_count(lower_dir / "a" / "x"), 2u);
+}
+
+TEST(SnapshotStore, OverlayProbeLeavesNothingBehind) {
+    TempDir tmp;
+    SnapshotStore store(tmp.path() / "snapshots");
+    const bool supported = store.overlay_supported();
+    if (is_root()) {
+        // Root on a filesystem with trusted xattrs and a kernel with overlayfs, as CI has.
+        EXPECT_TRUE(supported);
+    } else {
+        EXPECT_FALSE(supported);
+    }
+    EXPECT_EQ(store.overlay_supported(), supported);
+    EXPECT_EQ(count_children(tmp.path() / "snapshots" / "tmp"), 0u);
+}
+
+TEST(SnapshotStore, DevicesNeedRoot) {
+    if (is_root()) {
+        GTEST_SKIP() << "checks the error an unprivileged caller gets; running as root";
+    }
+    TempDir tmp;
+    auto made = std::make_shared<layer::MergedView::Layer>();
+    made->dir = tmp.path() / "unpacked";
+    // (0/0 whiteouts are allowed unprivileged since Linux 5.8; other devices are not.)
+    made->entries.push_back(make_entry("dev/null", EntryType::kCharDevice, 0666));
+    made->entries.back().dev_major = 1;
+    made->entries.back().dev_minor = 3;
+    SnapshotStore store(tmp.path() / "snapshots");
+    try {
+        store.layer_dir(Digest::of("device"), *made);
+        FAIL() << "no error";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.code(), ErrorCode::kPermissionDenied);
+        EXPECT_NE(std::string(e.what()).find("dev/null"), std::string::npos) << e.what();
+    }
+    EXPECT_EQ(count_children(tmp.path() / "snapshots" / "tmp"), 0u);
+    EXPECT_EQ(count_children(tmp.path() / "snapshots" / "layers"), 0u);
+}
+
+TEST(DropUnchangedDirs, DropsCopiedUpDirsWithNothingUnder) {
+    TempDir tmp;
+    std::vector<Entry> lower_entries = {
+        make_entry("run", EntryType::kDirectory, 0755),
+        make_entry("run/lock", EntryType::kDirectory, 01777),
+        make_entry("etc", EntryType::kDirectory, 0755),
+        make_entry("var", EntryType::kDirectory, 0755),
+        make_entry("opt", EntryType::kDirectory, 0755),
+    };
+    lower_entries[4].xattrs["user.a"] = "1";
+    auto made = std::make_shared<layer::MergedView::Layer>();
+    made->dir = tmp.path();
+    made->entries = lower_entries;
+    const layer::MergedView lower({made});
+
+    // All copied up unchanged, but etc holds a change, home is new, var was touched (the
+    // nanoseconds differ) and opt has another xattr value.
+    std::vector<Entry> upper = lower_entries;
+    upper.push_back(file_entry("etc/new", "a real change\n"));
+    upper.push_back(make_entry("home", EntryType::kDirectory, 0755));
+    upper[3].mtime_ns += 1;
+    upper[4].xattrs["user.a"] = "2";
+    const std::vector<Entry> kept = drop_unchanged_dirs(upper, lower);
+    std::vector<std::string> paths;
+    for (const Entry& e : kept) {
+        paths.push_back(e.path);
+    }
+    // run and run/lock go as a chain; etc stays as the parent of a change.
+    EXPECT_EQ(paths, (std::vector<std::string>{"etc", "etc/new", "home", "opt", "var"}));
+}
+
+TEST(SnapshotStoreRebase, MovesOnlySourcesUnderTheOldRoot) {
+    std::vector<Entry> entries = {file_entry("a", "x"), make_entry("b", EntryType::kRegular),
+                                  make_entry("c", EntryType::kRegular),
+                                  make_entry("d", EntryType::kDirectory)};
+    entries[1].source_file = "/old/upper/b";
+    entries[2].source_file = "/elsewhere/c";
+    const std::vector<Entry> moved = SnapshotStore::rebase(entries, "/old/upper", "/new/layer");
+    EXPECT_EQ(moved[0].source_file, fs::path());
+    EXPECT_EQ(moved[1].source_file, fs::path("/new/layer/b"));
+    EXPECT_EQ(moved[2].source_file, fs::path("/elsewhere/c"));
+    EXPECT_EQ(moved[3].source_file, fs::path());
+}
+
+}  // namespace
+}  // namespace xarch::snapshot
