@@ -6,6 +6,7 @@
 #include "cache_key.hpp"
 #include "executor/sandbox.hpp"
 #include "layer/merged_view.hpp"
+#include "oci/fs.hpp"
 #include "run_command.hpp"
 #include "run_mounts.hpp"
 #include "session.hpp"
@@ -46,9 +47,11 @@ snapshot::SnapshotStore& BuildSession::snapshots() {
 }
 
 fs::path BuildSession::bind_source(const std::optional<dockerfile::StepInput>& from,
-                                   const Platform& platform) {
+                                   const Platform& platform,
+                                   bool writable) {
     // A copy, never the user's files: a read-write bind must not change them, and the context
-    // must show only what .dockerignore keeps.
+    // must show only what .dockerignore keeps. Read-only binds share one copy per build; a
+    // writable one gets its own, whose changes go with it (as BuildKit discards them).
     std::string name = "context";
     std::shared_ptr<const layer::MergedView> view;
     if (from) {
@@ -57,7 +60,10 @@ fs::path BuildSession::bind_source(const std::optional<dockerfile::StepInput>& f
         name = "state-" + std::string(state.key.hex());
         view = filesystems_.view(state);
     }
-    return bind_sources_.get(name, [&] {
+    if (writable) {
+        name += "-rw-" + oci::fs::temp_name();
+    }
+    const auto make = [&] {
         const fs::path dir = scratch_ / "binds" / name;
         if (view) {
             layer::export_directory(*view, dir);
@@ -68,7 +74,8 @@ fs::path BuildSession::bind_source(const std::optional<dockerfile::StepInput>& f
             layer::export_directory(layer::MergedView({tree}), dir);
         }
         return dir;
-    });
+    };
+    return writable ? make() : bind_sources_.get(name, make);
 }
 
 ImageState BuildSession::run_step(const dockerfile::StageInstance& inst,
@@ -151,7 +158,7 @@ ImageState BuildSession::run_step(const dockerfile::StageInstance& inst,
         sources.context = &context_;
         sources.bind_source = [&](std::size_t i) {
             return bind_source(i < step.mount_from.size() ? step.mount_from[i] : std::nullopt,
-                               inst.platform);
+                               inst.platform, !run.mounts[i].read_only);
         };
         PreparedMounts mounts;
         try {

@@ -79,7 +79,8 @@ private:
                         const RunScope& scope);
     // The directory a RUN --mount=type=bind of `from` (the build context when nullopt) reads.
     std::filesystem::path bind_source(const std::optional<dockerfile::StepInput>& from,
-                                      const Platform& platform);
+                                      const Platform& platform,
+                                      bool writable);
     snapshot::SnapshotStore& snapshots();
     // Whether --allow granted an entitlement ("network.host", "security.insecure").
     bool allowed(std::string_view entitlement) const;

@@ -5,6 +5,7 @@
 // arm64 emulator when it is missing and removes what it registered afterwards.
 #include "integration/dockerd/dockerd_env.hpp"
 #include "integration/registry/registry_env.hpp"
+#include "integration/test_support.hpp"
 
 #include <xarch/builder.hpp>
 #include <xarch/emulators.hpp>
@@ -21,23 +22,8 @@ namespace xarch {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string read_file(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
-std::string run(const std::string& command) {
-    const std::string out_file =
-        ::testing::TempDir() + "/build_docker_cmd_" + std::to_string(::getpid());
-    const int status = std::system((command + " > " + out_file + " 2>&1").c_str());
-    std::string out = read_file(out_file);
-    fs::remove(out_file);
-    EXPECT_EQ(status, 0) << command << "\n" << out;
-    return out;
-}
+using test::read_file;
+using test::run;
 
 TEST(BuildDocker, EngineRunsTheLoadedImageAndThePulledArm64ImageUnderQemu) {
     std::string why;

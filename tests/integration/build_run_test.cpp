@@ -7,6 +7,7 @@
 // Registers the arm64 and arm emulators when missing and removes what it registered afterwards.
 #include "integration/dockerd/dockerd_env.hpp"
 #include "integration/registry/registry_env.hpp"
+#include "integration/test_support.hpp"
 
 #include <xarch/builder.hpp>
 #include <xarch/emulators.hpp>
@@ -20,6 +21,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -33,6 +35,10 @@ namespace xarch {
 namespace {
 
 namespace fs = std::filesystem;
+using test::error_of;
+using test::read_file;
+using test::run;
+using test::write_file;
 
 // The platforms the seed builds, with what `uname -m` says on each and the TARGETARCH it gets.
 struct SeedPlatform {
@@ -45,36 +51,6 @@ constexpr SeedPlatform kSeedPlatforms[] = {
     {"linux/arm64", "aarch64", "arm64"},
     {"linux/arm/v7", "armv7l", "arm"},
 };
-
-void write_file(const fs::path& path, std::string_view content) {
-    fs::create_directories(path.parent_path());
-    std::ofstream out(path, std::ios::binary);
-    out << content;
-}
-
-std::string read_file(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
-// Runs a shell command; its output (stdout and stderr). Without status_out a nonzero status is
-// a test failure.
-std::string run(const std::string& command, int* status_out = nullptr) {
-    static std::atomic<int> counter{0};
-    const std::string out_file = ::testing::TempDir() + "/build_run_cmd_" +
-                                 std::to_string(::getpid()) + "_" + std::to_string(++counter);
-    const int status = std::system((command + " > " + out_file + " 2>&1").c_str());
-    std::string out = read_file(out_file);
-    fs::remove(out_file);
-    if (status_out != nullptr) {
-        *status_out = status;
-    } else {
-        EXPECT_EQ(status, 0) << command << "\n" << out;
-    }
-    return out;
-}
 
 std::string quote(const std::string& s) {
     std::string out = "'";
@@ -192,16 +168,6 @@ std::vector<std::string> tar_names(const fs::path& blob) {
     return names;
 }
 
-std::string error_of(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const Error& e) {
-        return e.what();
-    }
-    ADD_FAILURE() << "no error";
-    return {};
-}
-
 class BuildRunTest : public testing::Test {
 protected:
     // The foreign platforms' emulators, registered once for the suite when missing (as root).
@@ -272,9 +238,11 @@ protected:
     BuildResult build(const fs::path& ctx,
                       BuildOptions options,
                       Events* events = nullptr,
-                      const std::function<void(BuildContext&)>& setup = {}) {
+                      const std::function<void(BuildContext&)>& setup = {},
+                      Snapshotter snapshotter = Snapshotter::kAuto) {
         BuilderOptions builder_options;
         builder_options.cache_dir = cache_dir_;
+        builder_options.snapshotter = snapshotter;
         Builder builder(std::move(builder_options));
         BuildContext context = BuildContext::from_directory(ctx);
         if (setup) {
@@ -448,6 +416,102 @@ TEST_F(BuildRunTest, RunDeletingBaseFilesWritesWhiteouts) {
     EXPECT_FALSE(fs::exists(fs::symlink_status(bundle / "rootfs/bin/ls")));
     EXPECT_TRUE(fs::exists(fs::symlink_status(bundle / "rootfs/bin/cat")));
     EXPECT_TRUE(fs::exists(bundle / "rootfs/bin/busybox"));
+}
+
+TEST_F(BuildRunTest, CopySnapshotterGivesTheOverlayLayer) {
+    // Adds, changes, deletes a file and a whole directory, hard links: the native (copy)
+    // snapshotter's tree diff and the overlayfs upper dir make the same layer.
+    const fs::path ctx = make_context(
+        "FROM " + base_ +
+        "\nRUN mkdir -p /srv/a/b && echo one > /srv/a/b/f && ln /srv/a/b/f /srv/a/link && "
+        "ln -s b/f /srv/a/sym && chmod 0700 /srv/a && rm -rf /bin && mkdir /bin\n");
+    std::vector<std::string> listings;
+    for (const Snapshotter snapshotter : {Snapshotter::kOverlayfs, Snapshotter::kNative}) {
+        const fs::path layout =
+            root_ / (snapshotter == Snapshotter::kNative ? "native" : "overlayfs");
+        BuildOptions options = layout_options(layout);
+        options.no_cache = true;
+        options.source_date_epoch = 1700000000;  // the same times either way
+        build(ctx, options, nullptr, {}, snapshotter);
+        const LayoutImage image = read_layout(layout);
+        ASSERT_EQ(image.layer_blobs.size(), 2U);
+        listings.push_back(run("tar -tvzf " + quote(image.layer_blobs.back().string())));
+    }
+    EXPECT_NE(listings[0].find("bin/.wh.busybox"), std::string::npos) << listings[0];
+    EXPECT_NE(listings[0].find("srv/a/link link to srv/a/b/f"), std::string::npos) << listings[0];
+    EXPECT_EQ(listings[0], listings[1]);
+}
+
+TEST_F(BuildRunTest, BindMountsShowTheKeptContextAndDiscardWrites) {
+    const fs::path ctx = make_context(
+        "FROM " + base_ +
+        "\nRUN --mount=type=bind,target=/ctx,rw echo changed > /ctx/kept.txt && /bin/cat "
+        "/ctx/kept.txt\n"
+        "RUN --mount=type=bind,target=/ctx /bin/cat /ctx/kept.txt; /bin/ls /ctx\n");
+    write_file(ctx / "kept.txt", "original\n");
+    write_file(ctx / "ignored.txt", "not sent\n");
+    write_file(ctx / ".dockerignore", "ignored.txt\n");
+    Events events;
+    const fs::path out = root_ / "out";
+    BuildOptions options = options_for({"linux/amd64"});
+    options.outputs.push_back(OutputSpec::parse("type=local,dest=" + out.string()));
+    build(ctx, options, &events);
+
+    std::vector<std::string> logs;
+    for (const ProgressEvent& e : events.all) {
+        if (e.kind == ProgressEvent::Kind::kLog) {
+            logs.push_back(e.message);
+        }
+    }
+    // The first RUN saw its own write; the second the context as sent, without ignored files
+    // (ls leaves out .dockerignore, a dotfile).
+    EXPECT_EQ(logs, (std::vector<std::string>{"changed", "original", "Dockerfile", "kept.txt"}));
+    EXPECT_EQ(read_file(ctx / "kept.txt"), "original\n");  // the user's file is untouched
+    EXPECT_FALSE(fs::exists(out / "ctx"));                 // the mount point went again
+}
+
+// Whether a process whose command line is exactly `argv` (NULs between words) runs on the host.
+bool process_running(const std::string& argv) {
+    for (const fs::directory_entry& e : fs::directory_iterator("/proc")) {
+        const std::string name = e.path().filename().string();
+        if (std::all_of(name.begin(), name.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
+            read_file(e.path() / "cmdline") == argv) {
+            return true;
+        }
+    }
+    return false;
+}
+
+TEST_F(BuildRunTest, CancelKillsTheRunningProcessTree) {
+    // The RUN starts a background sleep and waits on another: cancel must take both down.
+    const fs::path ctx =
+        make_context("FROM " + base_ + "\nRUN /bin/sleep 417 & /bin/sleep 418; echo not-reached\n");
+    BuilderOptions builder_options;
+    builder_options.cache_dir = cache_dir_;
+    Builder builder(std::move(builder_options));
+    BuildContext context = BuildContext::from_directory(ctx);
+    BuildOptions options = options_for({"linux/amd64"});
+    std::thread canceller;
+    options.progress = [&](const ProgressEvent& e) {
+        if (e.kind == ProgressEvent::Kind::kVertexStarted &&
+            e.name.find("RUN /bin/sleep") != std::string::npos && !canceller.joinable()) {
+            // Give the shell time to start both sleeps; the build cannot finish on its own.
+            canceller = std::thread([&builder] {
+                std::this_thread::sleep_for(std::chrono::milliseconds(500));
+                builder.cancel();
+            });
+        }
+    };
+    try {
+        builder.build(context, options);
+        ADD_FAILURE() << "the build was not cancelled";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.code(), ErrorCode::kCancelled) << e.what();
+    }
+    ASSERT_TRUE(canceller.joinable());
+    canceller.join();
+    EXPECT_FALSE(process_running(std::string("/bin/sleep\0417\0", 15)));
+    EXPECT_FALSE(process_running(std::string("/bin/sleep\0418\0", 15)));
 }
 
 TEST_F(BuildRunTest, CacheMountReusedAcrossBuilds) {

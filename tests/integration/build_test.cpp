@@ -5,6 +5,7 @@
 // it; two builds at once on one cache), SOURCE_DATE_EPOCH reproducibility, OCI outputs, and the
 // errors a user meets.
 #include "integration/registry/registry_env.hpp"
+#include "integration/test_support.hpp"
 
 #include <xarch/builder.hpp>
 #include <xarch/error.hpp>
@@ -28,6 +29,10 @@ namespace xarch {
 namespace {
 
 namespace fs = std::filesystem;
+using test::error_of;
+using test::read_file;
+using test::run;
+using test::write_file;
 
 fs::path fresh_dir(std::string_view name) {
     const fs::path dir = fs::path(::testing::TempDir()) /
@@ -35,34 +40,6 @@ fs::path fresh_dir(std::string_view name) {
     fs::remove_all(dir);
     fs::create_directories(dir);
     return dir;
-}
-
-void write_file(const fs::path& path, std::string_view content) {
-    fs::create_directories(path.parent_path());
-    std::ofstream out(path, std::ios::binary);
-    out << content;
-}
-
-std::string read_file(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
-std::string run(const std::string& command, int* status_out = nullptr) {
-    static std::atomic<int> counter{0};
-    const std::string out_file = ::testing::TempDir() + "/build_test_cmd_" +
-                                 std::to_string(::getpid()) + "_" + std::to_string(++counter);
-    const int status = std::system((command + " > " + out_file + " 2>&1").c_str());
-    std::string out = read_file(out_file);
-    fs::remove(out_file);
-    if (status_out != nullptr) {
-        *status_out = status;
-    } else {
-        EXPECT_EQ(status, 0) << command << "\n" << out;
-    }
-    return out;
 }
 
 // Every event of a build, for checking which steps ran and which came from the cache.
@@ -93,16 +70,6 @@ struct Events {
         return n;
     }
 };
-
-std::string error_of(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const Error& e) {
-        return e.what();
-    }
-    ADD_FAILURE() << "no error";
-    return {};
-}
 
 class BuildTest : public testing::Test {
 protected:

@@ -8,6 +8,7 @@
 
 #include "integration/dockerd/dockerd_env.hpp"
 #include "integration/registry/registry_env.hpp"
+#include "integration/test_support.hpp"
 #include "layer/unpack.hpp"
 #include "layer/writer.hpp"
 #include "util/progress_reporter.hpp"
@@ -35,6 +36,8 @@
 namespace {
 
 namespace fs = std::filesystem;
+using xarch::test::read_file;
+using xarch::test::run;
 using namespace xarch;  // NOLINT(google-build-using-namespace): a test of many xarch types
 using exporter::BuiltImage;
 using exporter::ExportContext;
@@ -42,24 +45,6 @@ using exporter::ExportRequest;
 using exporter::LayerRef;
 
 constexpr std::int64_t kMtimeNs = std::int64_t{1700000000} * 1000000000;
-
-std::string read_file(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream out;
-    out << in.rdbuf();
-    return out.str();
-}
-
-// Runs a shell command; its output (stdout and stderr), and a failure when it exits non-zero.
-std::string run(const std::string& command) {
-    const std::string output =
-        ::testing::TempDir() + "/exporter_test_cmd_" + std::to_string(::getpid()) + ".out";
-    const int status = std::system((command + " > " + output + " 2>&1").c_str());
-    std::string text = read_file(output);
-    fs::remove(output);
-    EXPECT_EQ(status, 0) << command << "\n" << text;
-    return text;
-}
 
 // A name of this test's own, for repositories and folders.
 std::string test_name(std::string_view what) {

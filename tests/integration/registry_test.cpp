@@ -4,6 +4,7 @@
 // uploads (monolithic, chunked, mount), tags, delete, and faults through the proxy; skopeo reads
 // what xarch pushed, as the independent client. Skips when the registries are not there.
 #include "integration/registry/registry_env.hpp"
+#include "integration/test_support.hpp"
 
 #include <xarch/error.hpp>
 #include <xarch/registry.hpp>
@@ -39,6 +40,7 @@ using xarch::Reference;
 using xarch::Registry;
 using xarch::RegistryOptions;
 using xarch::test::RegistryEnv;
+using xarch::test::run;
 using xarch::test::ScopedFault;
 
 // A repository name of this test's own: the registries are shared by tests running at once.
@@ -114,18 +116,6 @@ fs::path temp_dir(std::string_view what) {
     const fs::path dir = fs::path(::testing::TempDir()) / name;
     fs::remove_all(dir);
     return dir;
-}
-
-std::string run(const std::string& command) {
-    std::string output_file =
-        ::testing::TempDir() + "/registry_test_cmd_" + std::to_string(::getpid()) + ".out";
-    const int status = std::system((command + " > " + output_file + " 2>&1").c_str());
-    std::ifstream in(output_file, std::ios::binary);
-    std::stringstream out;
-    out << in.rdbuf();
-    fs::remove(output_file);
-    EXPECT_EQ(status, 0) << command << "\n" << out.str();
-    return out.str();
 }
 
 class RegistryTest : public testing::Test {
