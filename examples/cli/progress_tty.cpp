@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -53,6 +54,7 @@ struct Vertex {
     std::vector<Transfer> transfers;  // in order of their first event
     std::vector<std::string> warnings;
     std::vector<std::string> logs;
+    std::deque<std::string> tail;  // the last log lines as printed, for the running view
 };
 
 // One line of the view: a step, one of its transfers or one of its warnings.
@@ -64,7 +66,15 @@ struct Job {
     bool completed = false;
     bool error = false;
     bool canceled = false;
+    const std::deque<std::string>* tail = nullptr;  // a running step's last log lines
 };
+
+// BuildKit's terminal under a running step: its last lines, prefixed " => => # ", in a width
+// narrower by termPad; shown when the screen has room for them and a margin (termLimit).
+constexpr std::size_t kTailLines = 6;
+constexpr int kTailPad = 10;
+constexpr std::size_t kTailRoom = kTailLines + 3;
+constexpr const char* kFaint = "\x1b[2m";
 
 // The number of code points in UTF-8 `text`.
 std::size_t code_points(std::string_view text) {
@@ -232,6 +242,10 @@ private:
             case Kind::kLog:
                 v.logs.push_back(log_line(v.started ? seconds_between(*v.started, event.time) : 0.0,
                                           event.message));
+                v.tail.push_back(event.message);
+                if (v.tail.size() > kTailLines) {
+                    v.tail.pop_front();
+                }
                 break;
             case Kind::kWarning:
                 v.warnings.push_back(event.message);
@@ -260,6 +274,9 @@ private:
             job.started = v->started;
             job.stopped = v->completed;
             job.completed = v->completed.has_value();
+            if (v->started && !job.completed && v->error.empty() && !v->tail.empty()) {
+                job.tail = &v->tail;
+            }
             jobs.push_back(job);
             for (const Transfer& t : v->transfers) {
                 Job transfer;
@@ -353,9 +370,20 @@ private:
         // the final frame shows every step.
         const auto room = static_cast<std::size_t>(std::max(size.height - 2, 0));
         const std::size_t skip = !final && all.size() > room ? all.size() - room : 0;
+        std::size_t free_lines = room - std::min(room, all.size() - skip);
         for (std::size_t i = skip; i < all.size(); ++i) {
-            if (std::optional<std::string> line = job_line(all[i], width, now)) {
-                lines.push_back(std::move(*line));
+            std::optional<std::string> line = job_line(all[i], width, now);
+            if (!line) {
+                continue;
+            }
+            lines.push_back(std::move(*line));
+            if (all[i].tail != nullptr && free_lines > kTailRoom && width > kTailPad) {
+                for (const std::string& log : *all[i].tail) {
+                    std::string text =
+                        " => => # " + cut(log, static_cast<std::size_t>(width - kTailPad));
+                    lines.push_back(options_.color ? kFaint + text + kReset : text);
+                }
+                free_lines -= all[i].tail->size();
             }
         }
 

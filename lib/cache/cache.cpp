@@ -22,6 +22,10 @@ namespace xarch::cache {
 
 namespace {
 
+using oci::fs::remove_tree;
+using oci::fs::remove_tree_quietly;
+using oci::fs::tree_size;
+
 namespace stdfs = std::filesystem;
 
 constexpr std::size_t kMaxRecordBytes = std::size_t{64} << 20;
@@ -39,50 +43,6 @@ stdfs::path make_dir(const stdfs::path& dir) {
 // no error (a concurrent prune); other failures only make the order less exact.
 void touch(const stdfs::path& file) noexcept {
     ::utimensat(AT_FDCWD, file.c_str(), nullptr, 0);
-}
-
-// Unpacked layers keep their files' modes, and a directory without u+w cannot be emptied: give
-// the owner rwx on every directory first.
-void remove_tree(const stdfs::path& root) {
-    std::error_code ec;
-    if (stdfs::is_directory(stdfs::symlink_status(root, ec))) {
-        ::chmod(root.c_str(), 0700);
-        for (stdfs::recursive_directory_iterator it(root, ec), end; !ec && it != end;
-             it.increment(ec)) {
-            if (it->is_directory(ec) && !it->is_symlink(ec)) {
-                ::chmod(it->path().c_str(), 0700);
-            }
-        }
-    }
-    stdfs::remove_all(root, ec);
-    if (ec) {
-        throw Error(ErrorCode::kIo, "cannot remove " + root.string() + ": " + ec.message());
-    }
-}
-
-void remove_tree_quietly(const stdfs::path& root) noexcept {
-    try {
-        remove_tree(root);
-    } catch (...) {
-        // Cleanup after another failure: that failure is the one to report, and prune removes
-        // what is left in tmp/.
-    }
-}
-
-// Apparent size of the regular files under `root`, each inode counted once.
-std::int64_t tree_size(const stdfs::path& root) {
-    std::int64_t total = 0;
-    std::set<std::pair<dev_t, ino_t>> seen;
-    std::error_code ec;
-    for (stdfs::recursive_directory_iterator it(root, ec), end; !ec && it != end;
-         it.increment(ec)) {
-        struct stat st {};
-        if (::lstat(it->path().c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
-            (st.st_nlink == 1 || seen.emplace(st.st_dev, st.st_ino).second)) {
-            total += st.st_size;
-        }
-    }
-    return total;
 }
 
 std::int64_t stored_size(const stdfs::path& file) {
@@ -347,29 +307,34 @@ PruneResult Cache::prune(const PruneOptions& options) {
         items.push_back(Item{place, time, size, false, {}, {}});
     }
     // Snapshot layers: size and use time from their stamp (a file inside the layer would show in
-    // the container); a layer without one is measured.
-    std::set<std::string> snapshot_layers;
-    for (stdfs::directory_iterator it(snapshots_dir() / "layers", ec), end; !ec && it != end;
-         it.increment(ec)) {
-        const stdfs::path& place = it->path();
-        const stdfs::path stamp = snapshots_dir() / "used" / place.filename();
-        snapshot_layers.insert(place.filename().string());
-        std::int64_t size = 0;
-        std::int64_t time = 0;
-        if (std::optional<std::string> text = oci::fs::read_file(stamp, 64)) {
-            size = std::strtoll(text->c_str(), nullptr, 10);
-            time = use_time(stamp);
-        } else {
-            size = tree_size(place);
-            time = use_time(place);
+    // the container); a layer without one is measured. The store keeps the layers made as root
+    // and those made without root apart (snapshot::kLayerAreas).
+    constexpr std::pair<const char*, const char*> kSnapshotAreas[] = {
+        {"layers", "used"}, {"layers-userxattr", "used-userxattr"}};
+    for (const auto& [layers, used] : kSnapshotAreas) {
+        std::set<std::string> snapshot_layers;
+        for (stdfs::directory_iterator it(snapshots_dir() / layers, ec), end; !ec && it != end;
+             it.increment(ec)) {
+            const stdfs::path& place = it->path();
+            const stdfs::path stamp = snapshots_dir() / used / place.filename();
+            snapshot_layers.insert(place.filename().string());
+            std::int64_t size = 0;
+            std::int64_t time = 0;
+            if (std::optional<std::string> text = oci::fs::read_file(stamp, 64)) {
+                size = std::strtoll(text->c_str(), nullptr, 10);
+                time = use_time(stamp);
+            } else {
+                size = tree_size(place);
+                time = use_time(place);
+            }
+            items.push_back(Item{place, time, size, false, {}, stamp});
         }
-        items.push_back(Item{place, time, size, false, {}, stamp});
-    }
-    // Stamps whose layer is gone (never made, or removed by hand).
-    for (stdfs::directory_iterator it(snapshots_dir() / "used", ec), end; !ec && it != end;
-         it.increment(ec)) {
-        if (!snapshot_layers.contains(it->path().filename().string())) {
-            ::unlink(it->path().c_str());
+        // Stamps whose layer is gone (never made, or removed by hand).
+        for (stdfs::directory_iterator it(snapshots_dir() / used, ec), end; !ec && it != end;
+             it.increment(ec)) {
+            if (!snapshot_layers.contains(it->path().filename().string())) {
+                ::unlink(it->path().c_str());
+            }
         }
     }
 

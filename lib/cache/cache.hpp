@@ -29,7 +29,8 @@ namespace xarch::cache {
 //   <dir>/records/<hex[0:2]>/<hex>.json   step results by cache key (atomic writes)
 //   <dir>/unpacked/<diff_id hex>/{root/,entries.jsonl,size}  unpacked layers for MergedView
 //   <dir>/snapshots/   a snapshot::SnapshotStore: layers/<diff_id hex>/ (overlay format),
-//                      used/<diff_id hex> (use time and size), tmp/
+//                      used/<diff_id hex> (use time and size), their -userxattr twins made
+//                      without root, tmp/
 //   <dir>/tmp/  <dir>/lock
 // Use times (for prune's least-recently-used order) are file modification times: a record's is
 // refreshed when it is read, an unpacked layer's entries.jsonl when the layer is used, a snapshot

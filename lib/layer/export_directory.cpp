@@ -3,6 +3,7 @@
 // Entries come parents first; each path is made fresh (whatever is in the way is removed), so a
 // symlink already in `dest` is never followed; directories get their mode and mtime last.
 #include "layer/merged_view.hpp"
+#include "oci/fs.hpp"
 #include "util/quote.hpp"
 #include "util/unique_fd.hpp"
 
@@ -66,53 +67,6 @@ void clear(const stdfs::path& path, bool keep_directory) {
         }
     } else if (::unlink(path.c_str()) != 0) {
         io_failure("replace", path);
-    }
-}
-
-void write_all(int fd, const char* data, std::size_t size, const stdfs::path& path) {
-    while (size > 0) {
-        const ssize_t n = ::write(fd, data, size);
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            io_failure("write", path);
-        }
-        data += n;
-        size -= static_cast<std::size_t>(n);
-    }
-}
-
-void copy_contents(int from, int to, const stdfs::path& source, const stdfs::path& target) {
-    // copy_file_range shares extents or copies in the kernel; read/write where it cannot.
-    for (;;) {
-        const ssize_t n = ::copy_file_range(from, nullptr, to, nullptr, std::size_t{1} << 30, 0);
-        if (n == 0) {
-            return;
-        }
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            if (errno == EXDEV || errno == ENOSYS || errno == EINVAL || errno == EOPNOTSUPP) {
-                break;
-            }
-            io_failure("copy " + util::quote(source.string()) + " to", target);
-        }
-    }
-    std::string buffer(1024 * 1024, '\0');
-    for (;;) {
-        const ssize_t n = ::read(from, buffer.data(), buffer.size());
-        if (n == 0) {
-            return;
-        }
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            io_failure("read", source);
-        }
-        write_all(to, buffer.data(), static_cast<std::size_t>(n), target);
     }
 }
 
@@ -190,7 +144,7 @@ private:
             io_failure("create", target);
         }
         if (entry.data) {
-            write_all(to.get(), entry.data->data(), entry.data->size(), target);
+            oci::fs::write_all(to.get(), entry.data->data(), entry.data->size(), target);
         } else {
             util::UniqueFd from(::open(entry.source_file.c_str(), O_RDONLY | O_CLOEXEC));
             if (!from) {
@@ -200,7 +154,7 @@ private:
             if (::fstat(from.get(), &st) == 0) {
                 exported_[{st.st_dev, st.st_ino}] = target;
             }
-            copy_contents(from.get(), to.get(), entry.source_file, target);
+            oci::fs::copy_contents(from.get(), to.get(), entry.source_file, target);
         }
         if (root_ && ::fchown(to.get(), entry.uid, entry.gid) != 0) {
             io_failure("change the owner of", target);

@@ -15,6 +15,9 @@
 #include <cstdint>
 #include <cstring>
 #include <random>
+#include <set>
+#include <string>
+#include <utility>
 #include <vector>
 
 namespace xarch::oci::fs {
@@ -183,6 +186,81 @@ FileLock FileLock::acquire(const stdfs::path& path, Mode mode) {
         }
     }
     return FileLock(std::move(fd));
+}
+
+void remove_tree(const stdfs::path& path) {
+    struct ::stat st {};
+    if (::lstat(path.c_str(), &st) != 0) {
+        return;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        ::chmod(path.c_str(), 0700);
+        std::error_code ec;
+        for (stdfs::directory_iterator it(path, ec), end; !ec && it != end; it.increment(ec)) {
+            remove_tree(it->path());
+        }
+        if (::rmdir(path.c_str()) != 0 && errno != ENOENT) {
+            fail("remove", path, errno);
+        }
+    } else if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+        fail("remove", path, errno);
+    }
+}
+
+void remove_tree_quietly(const stdfs::path& path) noexcept {
+    try {
+        remove_tree(path);
+    } catch (...) {
+        // Nothing to report to: the caller is cleaning up after another failure.
+    }
+}
+
+std::int64_t tree_size(const stdfs::path& root) {
+    std::int64_t total = 0;
+    std::set<std::pair<dev_t, ino_t>> seen;
+    std::error_code ec;
+    for (stdfs::recursive_directory_iterator it(root, ec), end; !ec && it != end;
+         it.increment(ec)) {
+        struct ::stat st {};
+        if (::lstat(it->path().c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+            seen.emplace(st.st_dev, st.st_ino).second) {
+            total += st.st_size;
+        }
+    }
+    return total;
+}
+
+void copy_contents(int from, int to, const stdfs::path& source, const stdfs::path& target) {
+    // copy_file_range shares extents or copies in the kernel; read/write where it cannot.
+    for (;;) {
+        const ssize_t n = ::copy_file_range(from, nullptr, to, nullptr, std::size_t{1} << 30, 0);
+        if (n == 0) {
+            return;
+        }
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            if (errno == EXDEV || errno == ENOSYS || errno == EINVAL || errno == EOPNOTSUPP) {
+                break;
+            }
+            fail("copy " + util::quote(source.string()) + " to", target, errno);
+        }
+    }
+    std::string buffer(1024 * 1024, '\0');
+    for (;;) {
+        const ssize_t n = ::read(from, buffer.data(), buffer.size());
+        if (n == 0) {
+            return;
+        }
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            fail("read", source, errno);
+        }
+        write_all(to, buffer.data(), static_cast<std::size_t>(n), target);
+    }
 }
 
 }  // namespace xarch::oci::fs

@@ -7,6 +7,7 @@
 #include "util/unique_fd.hpp"
 
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -45,6 +46,20 @@ std::optional<std::string> read_file(const stdfs::path& path, std::size_t max_by
 // Replace `target` with `bytes` so that readers see the old or the new content, never a mix, and
 // the new content survives a crash once this returns.
 void write_file_atomic(const stdfs::path& target, std::string_view bytes);
+
+// Copies the rest of `from` into `to`: copy_file_range (the kernel copies, or shares extents
+// where the filesystem can), read/write where it cannot. `source` and `target` name them in
+// errors.
+void copy_contents(int from, int to, const stdfs::path& source, const stdfs::path& target);
+
+// Removes `path` and everything under it; each directory gets u+rwx before it is read (unpacked
+// layers keep modes like 0555, overlayfs leaves work/work at 000). A missing path is no error.
+void remove_tree(const stdfs::path& path);
+// The same after another failure or in a destructor: what cannot go stays, silently (the
+// cache's prune removes leftovers in its tmp/).
+void remove_tree_quietly(const stdfs::path& path) noexcept;
+// The apparent size of the regular files under `root`, each inode counted once.
+std::int64_t tree_size(const stdfs::path& root);
 
 // An flock() held until destruction.
 class FileLock {

@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
@@ -33,15 +34,26 @@ namespace {
 namespace fs = std::filesystem;
 using layer::Entry;
 using layer::EntryType;
+using oci::fs::copy_contents;
+using oci::fs::remove_tree_quietly;
+using oci::fs::tree_size;
 
-constexpr const char* kOpaqueXattr = "trusted.overlay.opaque";
+// Where overlayfs looks for an opaque directory: as root the trusted.* namespace; mounted with
+// `userxattr` (without root) the user.* one, which an unprivileged caller can write.
+constexpr const char* kTrustedOpaqueXattr = "trusted.overlay.opaque";
+constexpr const char* kUserOpaqueXattr = "user.overlay.opaque";
 
 [[noreturn]] void fail_entry(std::string_view action, const Entry& entry, int err) {
+    const char* hint = "; check that the snapshot directory is writable";
+    if (err == EPERM) {
+        hint = ::geteuid() == 0
+                   ? "; check that the snapshot directory's filesystem supports it"
+                   : "; without root a layer can hold no device nodes (other than whiteouts) and "
+                     "no security.* or trusted.* xattrs: build as root";
+    }
     throw Error(err == EACCES || err == EPERM ? ErrorCode::kPermissionDenied : ErrorCode::kIo,
                 "cannot " + std::string(action) + " layer entry " + util::quote(entry.path) + ": " +
-                    std::strerror(err) +
-                    (err == EPERM ? "; overlay-format layers need root (CAP_MKNOD, CAP_CHOWN)"
-                                  : "; check that the snapshot directory is writable"));
+                    std::strerror(err) + hint);
 }
 
 timespec to_timespec(std::int64_t ns) {
@@ -64,84 +76,6 @@ bool touch(const fs::path& file) noexcept {
     return ::utimensat(AT_FDCWD, file.c_str(), nullptr, 0) == 0 || errno != ENOENT;
 }
 
-// Removes a tree that may hold directories without u+rwx (unpacked modes, overlayfs's work/work
-// with mode 000): each directory gets rwx before it is read.
-void remove_tree(const fs::path& path) {
-    struct ::stat st {};
-    if (::lstat(path.c_str(), &st) != 0) {
-        return;
-    }
-    if (S_ISDIR(st.st_mode)) {
-        ::chmod(path.c_str(), 0700);
-        std::error_code ec;
-        for (fs::directory_iterator it(path, ec), end; !ec && it != end; it.increment(ec)) {
-            remove_tree(it->path());
-        }
-        if (::rmdir(path.c_str()) != 0 && errno != ENOENT) {
-            oci::fs::fail("remove", path, errno);
-        }
-    } else if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
-        oci::fs::fail("remove", path, errno);
-    }
-}
-
-void remove_tree_quietly(const fs::path& path) noexcept {
-    try {
-        remove_tree(path);
-    } catch (...) {
-        // Cleanup after another failure or in a destructor; the cache's prune removes leftovers
-        // in tmp/.
-    }
-}
-
-// Apparent size of the regular files under `root`, each inode once.
-std::int64_t tree_size(const fs::path& root) {
-    std::int64_t total = 0;
-    std::set<std::pair<dev_t, ino_t>> seen;
-    std::error_code ec;
-    for (fs::recursive_directory_iterator it(root, ec), end; !ec && it != end; it.increment(ec)) {
-        struct ::stat st {};
-        if (::lstat(it->path().c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
-            seen.emplace(st.st_dev, st.st_ino).second) {
-            total += st.st_size;
-        }
-    }
-    return total;
-}
-
-void copy_contents(int from, int to, const fs::path& source, const fs::path& target) {
-    // copy_file_range shares extents or copies in the kernel; read/write where it cannot.
-    for (;;) {
-        const ssize_t n = ::copy_file_range(from, nullptr, to, nullptr, std::size_t{1} << 30, 0);
-        if (n == 0) {
-            return;
-        }
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            if (errno == EXDEV || errno == ENOSYS || errno == EINVAL || errno == EOPNOTSUPP) {
-                break;
-            }
-            oci::fs::fail("copy " + util::quote(source.string()) + " to", target, errno);
-        }
-    }
-    std::string buffer(1024 * 1024, '\0');
-    for (;;) {
-        const ssize_t n = ::read(from, buffer.data(), buffer.size());
-        if (n == 0) {
-            return;
-        }
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            oci::fs::fail("read", source, errno);
-        }
-        oci::fs::write_all(to, buffer.data(), static_cast<std::size_t>(n), target);
-    }
-}
-
 std::string parent_of(const std::string& path) {
     const std::size_t slash = path.rfind('/');
     return slash == std::string::npos ? std::string() : path.substr(0, slash);
@@ -156,7 +90,10 @@ std::string base_of(const std::string& path) {
 class LayerDirMaker {
 public:
     LayerDirMaker(const layer::MergedView::Layer& layer, fs::path root)
-        : layer_(layer), root_(std::move(root)), privileged_(::geteuid() == 0) {
+        : layer_(layer),
+          root_(std::move(root)),
+          privileged_(::geteuid() == 0),
+          opaque_xattr_(privileged_ ? kTrustedOpaqueXattr : kUserOpaqueXattr) {
         struct ::stat st {};
         if (::stat(root_.c_str(), &st) != 0) {
             oci::fs::fail("read", root_, errno);
@@ -260,6 +197,17 @@ private:
             case EntryType::kFifo:
             case EntryType::kCharDevice:
             case EntryType::kBlockDevice: {
+                if (!privileged_ && entry.type != EntryType::kFifo &&
+                    (entry.dev_major != 0 || entry.dev_minor != 0)) {
+                    // Checked here rather than left to mknod's EPERM, to say why.
+                    throw Error(ErrorCode::kPermissionDenied,
+                                "layer entry " + util::quote(entry.path) + " is a device node (" +
+                                    std::to_string(entry.dev_major) + "," +
+                                    std::to_string(entry.dev_minor) +
+                                    ") and only root can make one: a layer with real device "
+                                    "nodes cannot be used without root; build as root, or "
+                                    "remove the device from the image");
+                }
                 mode_t type = S_IFIFO;
                 if (entry.type == EntryType::kCharDevice) {
                     type = S_IFCHR;
@@ -303,9 +251,13 @@ private:
                     "read the unpacked file " + util::quote(entry.source_file.string()) + " of",
                     entry, errno);
             }
+            // Without root a copy would be the caller's: so must a shared inode be.
+            const bool owner_matches = privileged_
+                                           ? st.st_uid == entry.uid && st.st_gid == entry.gid
+                                           : st.st_uid == ::geteuid();
             if (S_ISREG(st.st_mode) && st.st_dev == device_ &&
-                (st.st_mode & 07777) == (entry.mode & 07777) && st.st_uid == entry.uid &&
-                st.st_gid == entry.gid && mtime_of(st) == entry.mtime_ns && entry.xattrs.empty()) {
+                (st.st_mode & 07777) == (entry.mode & 07777) && owner_matches &&
+                mtime_of(st) == entry.mtime_ns && entry.xattrs.empty()) {
                 if (::link(entry.source_file.c_str(), target.c_str()) == 0) {
                     return;
                 }
@@ -358,7 +310,7 @@ private:
         }
         if (opaque_.contains("")) {
             Entry root_entry;
-            set_xattr(root_entry, root_, kOpaqueXattr, "y");
+            set_xattr(root_entry, root_, opaque_xattr_, "y");
         }
     }
 
@@ -376,7 +328,7 @@ private:
         }
         set_xattrs(entry, target, entry.xattrs);
         if (opaque_.contains(dir)) {
-            set_xattr(entry, target, kOpaqueXattr, "y");
+            set_xattr(entry, target, opaque_xattr_, "y");
         }
         set_mtime(entry, target, entry.mtime_ns);
     }
@@ -418,6 +370,7 @@ private:
     const layer::MergedView::Layer& layer_;
     const fs::path root_;
     const bool privileged_;
+    const char* const opaque_xattr_;
     dev_t device_ = 0;
     std::int64_t own_bytes_ = 0;
     std::set<std::string> made_;
@@ -428,51 +381,95 @@ private:
 
 }  // namespace
 
-SnapshotStore::SnapshotStore(fs::path dir) : dir_(std::move(dir)) {
-    oci::fs::make_directories(dir_ / "layers");
-    oci::fs::make_directories(dir_ / "used");
+SnapshotStore::SnapshotStore(fs::path dir)
+    : dir_(std::move(dir)),
+      rootless_(::geteuid() != 0),
+      layers_(dir_ / (rootless_ ? kRootlessLayerArea : kRootLayerArea).layers),
+      used_(dir_ / (rootless_ ? kRootlessLayerArea : kRootLayerArea).used) {
+    oci::fs::make_directories(layers_);
+    oci::fs::make_directories(used_);
     oci::fs::make_directories(dir_ / "tmp");
 }
 
-bool SnapshotStore::overlay_supported() {
+OverlayMode SnapshotStore::overlay_mode() {
     std::call_once(probed_, [this] { overlay_ = probe_overlay(); });
     return overlay_;
 }
 
-bool SnapshotStore::probe_overlay() {
-    // Rootless overlay (a user namespace and the userxattr mount option) is later work: without
-    // root the solver takes the copy fallback.
-    if (::geteuid() != 0) {
+namespace {
+
+// Writes `text` to a /proc file; only system calls, for a child forked from a threaded process.
+bool write_proc(const char* file, std::string_view text) noexcept {
+    const int fd = ::open(file, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) {
         return false;
     }
+    const bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+    return ::close(fd) == 0 && written;
+}
+
+}  // namespace
+
+OverlayMode SnapshotStore::probe_overlay() {
+    const OverlayMode mode = rootless_ ? OverlayMode::kUserxattr : OverlayMode::kTrusted;
     std::string base = (dir_ / "tmp" / "probe-XXXXXX").string();
     if (::mkdtemp(base.data()) == nullptr) {
-        return false;
+        return OverlayMode::kNone;
     }
     const fs::path probe(base);
     bool works = false;
-    // The layer dirs need what this makes: trusted xattrs, 0/0 whiteout devices.
+    // What the layer dirs need: 0/0 whiteout devices (unprivileged since Linux 5.8) and the
+    // opaque xattr, each hiding a file of the layer below.
+    const auto make_file = [](const fs::path& file) {
+        const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        return fd >= 0 && ::close(fd) == 0;
+    };
     if (::mkdir((probe / "lower").c_str(), 0755) == 0 &&
         ::mkdir((probe / "lower" / "opaque").c_str(), 0755) == 0 &&
+        ::mkdir((probe / "below").c_str(), 0755) == 0 &&
+        ::mkdir((probe / "below" / "opaque").c_str(), 0755) == 0 &&
+        make_file(probe / "below" / "gone") && make_file(probe / "below" / "opaque" / "hidden") &&
         ::mkdir((probe / "upper").c_str(), 0755) == 0 &&
         ::mkdir((probe / "work").c_str(), 0700) == 0 &&
         ::mkdir((probe / "merged").c_str(), 0755) == 0 &&
         ::mknod((probe / "lower" / "gone").c_str(), S_IFCHR | 0000, ::makedev(0, 0)) == 0 &&
-        ::lsetxattr((probe / "lower" / "opaque").c_str(), kOpaqueXattr, "y", 1, 0) == 0) {
+        ::lsetxattr((probe / "lower" / "opaque").c_str(),
+                    rootless_ ? kUserOpaqueXattr : kTrustedOpaqueXattr, "y", 1, 0) == 0) {
         // Relative paths (from the probe dir) so that no ',' or ':' in the cache path can break
         // the mount options. The child only makes system calls: it is forked from a process
-        // that may have other threads.
-        const char* options = "lowerdir=lower,upperdir=upper,workdir=work";
+        // that may have other threads, so the strings are made here.
+        const std::string options =
+            std::string("lowerdir=lower:below,upperdir=upper,workdir=work") +
+            (rootless_ ? ",userxattr" : "");
+        const std::string uid_map = "0 " + std::to_string(::geteuid()) + " 1";
+        const std::string gid_map = "0 " + std::to_string(::getegid()) + " 1";
         const pid_t pid = ::fork();
         if (pid == 0) {
-            struct ::stat st {};
-            if (::chdir(base.c_str()) != 0 || ::unshare(CLONE_NEWNS) != 0 ||
-                ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
-                ::mount("overlay", "merged", "overlay", 0, options) != 0) {
+            if (::chdir(base.c_str()) != 0) {
                 ::_exit(1);
             }
-            // The whiteout must hide its name.
-            ::_exit(::lstat("merged/gone", &st) != 0 && errno == ENOENT ? 0 : 2);
+            if (rootless_) {
+                // As a RUN without root has it: the caller is 0 inside, nothing else is mapped.
+                // A process that changed its ids is not dumpable, and then its /proc/self/uid_map
+                // belongs to root: make it ours again.
+                if (::prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) != 0 ||
+                    ::unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0 ||
+                    !write_proc("/proc/self/uid_map", uid_map) ||
+                    !write_proc("/proc/self/setgroups", "deny") ||
+                    !write_proc("/proc/self/gid_map", gid_map)) {
+                    ::_exit(1);
+                }
+            } else if (::unshare(CLONE_NEWNS) != 0) {
+                ::_exit(1);
+            }
+            struct ::stat st {};
+            if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
+                ::mount("overlay", "merged", "overlay", 0, options.c_str()) != 0) {
+                ::_exit(1);
+            }
+            const bool whiteout_hides = ::lstat("merged/gone", &st) != 0 && errno == ENOENT;
+            const bool opaque_hides = ::lstat("merged/opaque/hidden", &st) != 0 && errno == ENOENT;
+            ::_exit(whiteout_hides && opaque_hides ? 0 : 2);
         }
         if (pid > 0) {
             int status = 0;
@@ -484,16 +481,16 @@ bool SnapshotStore::probe_overlay() {
         }
     }
     remove_tree_quietly(probe);
-    return works;
+    return works ? mode : OverlayMode::kNone;
 }
 
 fs::path SnapshotStore::layer_dir(const Digest& diff_id, const layer::MergedView::Layer& layer) {
     const std::string hex(diff_id.hex());
-    const fs::path place = dir_ / "layers" / hex;
+    const fs::path place = layers_ / hex;
     std::error_code ec;
     if (fs::is_directory(place, ec)) {
-        if (!touch(dir_ / "used" / hex)) {
-            oci::fs::write_file_atomic(dir_ / "used" / hex, std::to_string(tree_size(place)));
+        if (!touch(used_ / hex)) {
+            oci::fs::write_file_atomic(used_ / hex, std::to_string(tree_size(place)));
         }
         return place;
     }
@@ -534,8 +531,8 @@ fs::path SnapshotStore::layer_dir(const Digest& diff_id, const layer::MergedView
 
 fs::path SnapshotStore::build_layer_dir(const std::string& hex,
                                         const layer::MergedView::Layer& layer) {
-    const fs::path place = dir_ / "layers" / hex;
-    const fs::path stamp = dir_ / "used" / hex;
+    const fs::path place = layers_ / hex;
+    const fs::path stamp = used_ / hex;
     std::error_code ec;
     if (fs::is_directory(place, ec)) {
         // Made by a thread that finished between our first look and taking over the build.
@@ -615,8 +612,8 @@ SnapshotStore::Workspace SnapshotStore::workspace() {
 
 fs::path SnapshotStore::commit(Workspace& ws, const Digest& diff_id) {
     const std::string hex(diff_id.hex());
-    const fs::path place = dir_ / "layers" / hex;
-    const fs::path stamp = dir_ / "used" / hex;
+    const fs::path place = layers_ / hex;
+    const fs::path stamp = used_ / hex;
     const std::int64_t size = tree_size(ws.upper());
     if (::rename(ws.upper().c_str(), place.c_str()) == 0) {
         oci::fs::write_file_atomic(stamp, std::to_string(size));

@@ -18,11 +18,30 @@
 
 namespace xarch::snapshot {
 
+// How overlayfs can be mounted here: not at all; as root, reading the trusted.overlay.* xattrs;
+// without root, in a user namespace with the `userxattr` option (Linux >= 5.11), reading
+// user.overlay.* instead.
+enum class OverlayMode { kNone, kTrusted, kUserxattr };
+
+// Where a store keeps its layer dirs and their stamps. Made as root, a layer dir has the entries'
+// owners and trusted.overlay.opaque; made without root, the caller's ownership and
+// user.overlay.opaque. The two never mix, so one cache dir serves both; kLayerAreas lists them
+// for the cache's size count and prune.
+struct LayerArea {
+    const char* layers;
+    const char* used;
+};
+inline constexpr LayerArea kRootLayerArea{"layers", "used"};
+inline constexpr LayerArea kRootlessLayerArea{"layers-userxattr", "used-userxattr"};
+inline constexpr LayerArea kLayerAreas[] = {kRootLayerArea, kRootlessLayerArea};
+
 // <dir>/layers/<diff_id hex>/   a layer in overlay format (whiteouts are 0/0 character devices,
-//                               opaque directories carry trusted.overlay.opaque="y")
+//                               opaque directories carry trusted.overlay.opaque="y"), made as root
 // <dir>/used/<diff_id hex>      its use time (mtime, for the cache's least-recently-used prune)
 //                               and size in bytes (content); outside the layer, which a
 //                               container sees
+// <dir>/layers-userxattr/, <dir>/used-userxattr/   the same, made without root (opaque
+//                               directories carry user.overlay.opaque="y")
 // <dir>/tmp/                    layers being made, workspaces, the overlay probe
 // Shared safely by threads and processes: everything is made under tmp/ and renamed into place.
 class SnapshotStore {
@@ -32,18 +51,28 @@ public:
 
     const std::filesystem::path& dir() const noexcept { return dir_; }
 
-    // Whether overlayfs works here (probed once per process, thread-safe; mounts a tiny overlay of
-    // dirs under `dir` in a forked child's private mount namespace, so nothing leaks).
-    bool overlay_supported();
+    // How overlayfs can be mounted here (probed once per process, thread-safe). The probe mounts
+    // a tiny overlay of dirs under `dir` with a whiteout and an opaque dir in a forked child's
+    // private mount namespace, so nothing leaks: as root kTrusted or kNone; without root the
+    // child first enters a user namespace mapping the caller to uid/gid 0 (one mapping each) and
+    // mounts with `userxattr`, giving kUserxattr or kNone.
+    OverlayMode overlay_mode();
+    bool overlay_supported() { return overlay_mode() != OverlayMode::kNone; }
+
+    // Whether this store works without root (its layer dirs are in kRootlessLayerArea).
+    bool rootless() const noexcept { return rootless_; }
 
     // The overlay-format directory of a layer, made once per diff ID from `layer` (its entries and
     // their source_file): OCI ".wh.NAME" -> 0/0 char device NAME, ".wh..wh..opq" -> xattr
-    // trusted.overlay.opaque="y" on its directory; regular files hard-linked from source_file when
-    // on the same filesystem with the same metadata, else copied; ownership, modes, mtimes, xattrs
-    // applied (not overlayfs's own trusted.overlay.* / user.overlay.*, which a tar never decides).
-    // Made under dir/tmp then renamed into dir/layers/<diff_id hex>; concurrent callers (threads,
-    // processes) share one. Device nodes need root (0/0 whiteouts too before Linux 5.8):
-    // Error(kPermissionDenied) naming the entry; without root, ownership is not applied.
+    // trusted.overlay.opaque="y" (user.overlay.opaque="y" without root) on its directory; regular
+    // files hard-linked from source_file when on the same filesystem with the same metadata, else
+    // copied; modes, mtimes, xattrs applied (not overlayfs's own trusted.overlay.* /
+    // user.overlay.*, which a tar never decides), ownership only as root: without root every file
+    // keeps the caller's, which a user namespace mapping the caller to 0 shows as root.
+    // Made under dir/tmp then renamed into dir/layers/<diff_id hex> (dir/layers-userxattr/...
+    // without root); concurrent callers (threads, processes) share one. Device nodes other than
+    // whiteouts need root, and so do security.* and trusted.* xattrs (0/0 whiteouts too before
+    // Linux 5.8): Error(kPermissionDenied) naming the entry.
     std::filesystem::path layer_dir(const Digest& diff_id, const layer::MergedView::Layer& layer);
 
     // A fresh workspace for one step: dir/tmp/<random>/{root,upper,work}; removed by the
@@ -67,9 +96,9 @@ public:
     };
     Workspace workspace();
 
-    // Makes `ws.upper()` the layer dir of `diff_id` (rename; when one exists already, keeps it and
-    // drops ws's). Returns the final layer dir. Entries taken from the upper must then be
-    // re-rooted there (rebase).
+    // Makes `ws.upper()` the layer dir of `diff_id` in this store's area (rename; when one exists
+    // already, keeps it and drops ws's). Returns the final layer dir. Entries taken from the upper
+    // must then be re-rooted there (rebase).
     std::filesystem::path commit(Workspace& ws, const Digest& diff_id);
 
     // `entries` with every source_file under `from` moved to the same place under `to`.
@@ -80,11 +109,13 @@ public:
 private:
     std::filesystem::path build_layer_dir(const std::string& hex,
                                           const layer::MergedView::Layer& layer);
-    bool probe_overlay();
+    OverlayMode probe_overlay();
 
     std::filesystem::path dir_;
+    bool rootless_;
+    std::filesystem::path layers_, used_;  // this store's LayerArea under dir_
     std::once_flag probed_;
-    bool overlay_ = false;
+    OverlayMode overlay_ = OverlayMode::kNone;
     std::mutex mutex_;
     // diff_id hex -> the layer dir being made, so that threads share one build; removed once made
     // (later callers find the directory).

@@ -246,7 +246,8 @@ std::vector<layer::Entry> pair_hardlinks(std::vector<ScannedEntry> scanned) {
     return out;
 }
 
-std::vector<layer::Entry> upper_to_entries(const fs::path& upper) {
+std::vector<layer::Entry> upper_to_entries(const fs::path& upper,
+                                           const std::optional<OwnerMap>& owners) {
     std::error_code ec;
     if (!fs::is_directory(upper, ec)) {
         throw Error(ErrorCode::kNotFound, "overlay upper directory '" + upper.string() +
@@ -255,6 +256,16 @@ std::vector<layer::Entry> upper_to_entries(const fs::path& upper) {
     }
     std::vector<ScannedEntry> scanned;
     walk_upper(upper, "", scanned);
+    if (owners) {
+        for (ScannedEntry& s : scanned) {
+            if (s.entry.uid == owners->host_uid) {
+                s.entry.uid = 0;
+            }
+            if (s.entry.gid == owners->host_gid) {
+                s.entry.gid = 0;
+            }
+        }
+    }
     return pair_hardlinks(std::move(scanned));
 }
 

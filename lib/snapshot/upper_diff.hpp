@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,7 +22,17 @@ namespace xarch::snapshot {
 // user.overlay.opaque = "y") gets a ".wh..wh..opq" entry inside. Xattrs are kept except the
 // overlay's own (trusted.overlay.*, user.overlay.*). Error(kNotFound) when `upper` is missing,
 // Error(kIo) when a file cannot be read.
-std::vector<layer::Entry> upper_to_entries(const std::filesystem::path& upper);
+//
+// An upper written in a user namespace that maps one host uid/gid to 0 (a RUN without root)
+// holds the host's ids: with `owners`, entries owned by host_uid / host_gid become 0 (what the
+// container saw); any other id stays (with a single mapping only the overflow id 65534 can occur,
+// and it means the same inside and out).
+struct OwnerMap {
+    std::uint32_t host_uid = 0;
+    std::uint32_t host_gid = 0;
+};
+std::vector<layer::Entry> upper_to_entries(const std::filesystem::path& upper,
+                                           const std::optional<OwnerMap>& owners = std::nullopt);
 
 // containerd's overlay differ: drops the directories of `entries` (from upper_to_entries) that
 // exist in `lower` with the same mode, owner, mtime (seconds and nanoseconds) and xattrs AND have

@@ -119,5 +119,24 @@ TEST(CachePruneMounts, OnlyAFullPruneRemovesCacheMounts) {
     EXPECT_FALSE(fs::exists(tmp.path() / "mounts"));
 }
 
+TEST(CachePruneSnapshots, LayersMadeWithoutRootArePrunedToo) {
+    // What a SnapshotStore of a non-root caller writes (snapshot::kRootlessLayerArea).
+    TempDir tmp;
+    Cache cache(tmp.path());
+    const std::string hex(Digest::of("rootless").hex());
+    const fs::path layer = cache.snapshots_dir() / "layers-userxattr" / hex;
+    fs::create_directories(layer);
+    layer::test::write_file(layer / "file", layer::test::mixed_bytes(7'000, 2));
+    fs::create_directories(cache.snapshots_dir() / "used-userxattr");
+    layer::test::write_file(cache.snapshots_dir() / "used-userxattr" / hex, "7000");
+    layer::test::write_file(cache.snapshots_dir() / "used-userxattr" / "0123", "5");  // orphan
+
+    const PruneResult result = cache.prune(PruneOptions{});
+    EXPECT_EQ(result.removed_entries, 1U);
+    EXPECT_EQ(result.freed_bytes, 7'000);
+    EXPECT_FALSE(fs::exists(layer));
+    EXPECT_TRUE(fs::is_empty(cache.snapshots_dir() / "used-userxattr"));
+}
+
 }  // namespace
 }  // namespace xarch::cache

@@ -394,6 +394,44 @@ TEST(TtyProgress, ShowsOnlyTheNewestStepsThatFitWhileRunning) {
     EXPECT_EQ(final_screen[1].substr(0, 12), " => step 1  ");
 }
 
+TEST(TtyProgress, ShowsARunningStepsLastSixLogLinesThenDropsThem) {
+    SharedBuffer buffer;
+    std::ostream out(&buffer);
+    progress::TtyOptions options;
+    options.size = [] { return progress::TerminalSize{40, 24}; };
+    options.now = [] { return kBase + 1s; };
+    options.color = false;
+    options.interval = 1ms;
+    auto view = progress::make_tty_view(out, options);
+    view->on_event(event(Kind::kVertexStarted, 0, "run", "[2/2] RUN make"));
+    for (int i = 1; i <= 8; ++i) {
+        view->on_event(with_message(event(Kind::kLog, i, "run", "[2/2] RUN make"),
+                                    "line " + std::to_string(i) + " of a log line too wide to show"));
+    }
+    view->on_event(event(Kind::kVertexStarted, 10, "other", "[1/2] FROM base"));
+    // The newest frame with both steps: the running step's last six lines under it, cut to the
+    // width less BuildKit's termPad.
+    std::vector<std::string> live;
+    for (;;) {
+        live = screen(buffer.text());
+        if (live.size() == 9 && live[8].starts_with(" => [1/2] FROM base")) {
+            break;
+        }
+        std::this_thread::sleep_for(1ms);
+    }
+    EXPECT_EQ(live[0], "[+] Building 1.0s (0/2)");
+    EXPECT_TRUE(live[1].starts_with(" => [2/2] RUN make")) << live[1];
+    EXPECT_EQ(live[2], " => => # line 3 of a log line too wide");
+    EXPECT_EQ(live[7], " => => # line 8 of a log line too wide");
+
+    view->on_event(event(Kind::kVertexCompleted, 20, "run", "[2/2] RUN make"));
+    view->on_event(event(Kind::kVertexCompleted, 20, "other", "[1/2] FROM base"));
+    view->finish(true);
+    const std::vector<std::string> final_screen = screen(buffer.text());
+    ASSERT_EQ(final_screen.size(), 3U);
+    EXPECT_TRUE(final_screen[1].starts_with(" => [2/2] RUN make")) << final_screen[1];
+}
+
 TEST(TtyProgress, ColoursFinishedStepsUnlessDisabled) {
     std::ostringstream out;
     progress::TtyOptions options;

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // SnapshotStore on real files and real overlay mounts (made in forked children with their own
-// mount namespace, as root): layer dirs show what MergedView shows, an upper's diff matches the
-// copy fallback's tree diff, commits and concurrent builds share one dir, and workspaces go away.
+// mount namespace, as root; or as nobody in a user namespace mapping it to 0, with `userxattr`):
+// layer dirs show what MergedView shows, an upper's diff matches the copy fallback's tree diff,
+// commits and concurrent builds share one dir, and workspaces go away.
 #include "snapshot/store.hpp"
 
 #include "../layer/layer_test_util.hpp"
@@ -15,10 +16,12 @@
 #include <xarch/error.hpp>
 
 #include <fcntl.h>
+#include <grp.h>
 #include <gtest/gtest.h>
 #include <sched.h>
 #include <sys/inotify.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
@@ -27,6 +30,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <fstream>
 #include <functional>
 #include <map>
 #include <memory>
@@ -34,6 +38,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 namespace xarch::snapshot {
@@ -167,17 +172,126 @@ int in_mount_namespace(const std::function<int()>& body) {
     return WEXITSTATUS(status);
 }
 
+constexpr uid_t kNobody = 65534;
+constexpr int kNoUserNamespace = 10;
+
+void write_proc_file(const char* file, const std::string& text) {
+    std::ofstream out(file);
+    out << text;
+    out.flush();
+    if (!out) {
+        throw std::runtime_error(std::string("cannot write ") + file);
+    }
+}
+
+// Runs `body` in a forked child in a new user namespace mapping the caller's uid and gid to 0
+// (one mapping each, as a RUN without root) and its own private mount namespace; its exit
+// status is body's return value (kNoUserNamespace when the namespaces cannot be made, 11 when
+// body throws).
+int in_user_namespace(const std::function<int()>& body) {
+    const uid_t uid = ::geteuid();
+    const gid_t gid = ::getegid();
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        int status = 11;
+        try {
+            if (::unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0) {
+                std::fprintf(stderr, "unshare: %s\n", std::strerror(errno));
+                ::_exit(kNoUserNamespace);
+            }
+            write_proc_file("/proc/self/uid_map", "0 " + std::to_string(uid) + " 1");
+            write_proc_file("/proc/self/setgroups", "deny");
+            write_proc_file("/proc/self/gid_map", "0 " + std::to_string(gid) + " 1");
+            if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
+                ::_exit(kNoUserNamespace);
+            }
+            status = body();
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "child failed: %s\n", e.what());
+        }
+        ::_exit(status);
+    }
+    int status = 0;
+    if (pid < 0 || ::waitpid(pid, &status, 0) != pid || !WIFEXITED(status)) {
+        return -1;
+    }
+    return WEXITSTATUS(status);
+}
+
+// A directory under `tmp` that nobody owns (`tmp` opened to it), for run_as_nobody.
+fs::path nobody_dir(const TempDir& tmp) {
+    const fs::path dir = tmp.path() / "nobody";
+    fs::create_directories(dir);
+    if (::geteuid() == 0) {
+        ::chmod(tmp.path().c_str(), 0755);
+        if (::chown(dir.c_str(), kNobody, kNobody) != 0) {
+            throw std::runtime_error("chown " + dir.string() + ": " + std::strerror(errno));
+        }
+    }
+    return dir;
+}
+
+// Runs `body` in a forked child that is nobody (uid/gid 65534, no supplementary groups) when the
+// test runs as root, an unprivileged caller in any case; its exit status is body's return value
+// (125 when dropping root failed, 126 when body threw). The child's gtest failures print there;
+// body returns child_status() to pass them on.
+int run_as_nobody(const std::function<int()>& body) {
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        if (::geteuid() == 0 &&
+            (::setgroups(0, nullptr) != 0 || ::setresgid(kNobody, kNobody, kNobody) != 0 ||
+             ::setresuid(kNobody, kNobody, kNobody) != 0)) {
+            ::_exit(125);
+        }
+        // Changing ids made the process undumpable, which gives /proc/self to root; a user
+        // namespace's uid_map then cannot be written.
+        ::prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+        int status = 126;
+        try {
+            status = body();
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "child failed: %s\n", e.what());
+        }
+        ::_exit(status);
+    }
+    int status = 0;
+    if (pid < 0 || ::waitpid(pid, &status, 0) != pid || !WIFEXITED(status)) {
+        return -1;
+    }
+    return WEXITSTATUS(status);
+}
+
+int child_status() {
+    return ::testing::Test::HasFailure() ? 1 : 0;
+}
+
+// Whether an unprivileged caller can make a user namespace here (some systems forbid it).
+bool user_namespaces_work() {
+    return run_as_nobody([] { return in_user_namespace([] { return 0; }); }) == 0;
+}
+
+#define XARCH_REQUIRE_USER_NAMESPACES()                                               \
+    do {                                                                              \
+        if (!user_namespaces_work()) {                                                \
+            GTEST_SKIP() << "an unprivileged user cannot make a user namespace here"; \
+        }                                                                             \
+    } while (false)
+
 // Mounts an overlay of `lowers` (topmost first) at `merged`; false (with the reason on stderr)
-// when the kernel refuses.
+// when the kernel refuses. `userxattr`: as without root, in a user namespace.
 bool mount_overlay(const std::vector<fs::path>& lowers,
                    const fs::path& upper,
                    const fs::path& work,
-                   const fs::path& merged) {
+                   const fs::path& merged,
+                   bool userxattr = false) {
     std::string options = "lowerdir=";
     for (std::size_t i = 0; i < lowers.size(); ++i) {
         options += (i != 0 ? ":" : "") + lowers[i].string();
     }
     options += ",upperdir=" + upper.string() + ",workdir=" + work.string();
+    if (userxattr) {
+        options += ",userxattr";
+    }
     if (::mount("overlay", merged.c_str(), "overlay", 0, options.c_str()) != 0) {
         std::fprintf(stderr, "mount overlay (%s): %s\n", options.c_str(), std::strerror(errno));
         return false;
@@ -186,19 +300,23 @@ bool mount_overlay(const std::vector<fs::path>& lowers,
 }
 
 // What a container sees through an overlay of `lowers`: one describe() line per file.
+// `rootless`: mounted with userxattr in a user namespace mapping the caller to 0.
 std::vector<std::string> mounted_view(const std::vector<fs::path>& lowers,
-                                      const fs::path& scratch) {
+                                      const fs::path& scratch,
+                                      bool rootless = false) {
     for (const char* name : {"upper", "work", "merged"}) {
         fs::create_directories(scratch / name);
     }
     const fs::path listing = scratch / "listing";
-    const int status = in_mount_namespace([&] {
-        if (!mount_overlay(lowers, scratch / "upper", scratch / "work", scratch / "merged")) {
+    const auto list = [&] {
+        if (!mount_overlay(lowers, scratch / "upper", scratch / "work", scratch / "merged",
+                           rootless)) {
             return 1;
         }
         write_file(listing, join_lines(describe_all(list_tree(scratch / "merged"))));
         return 0;
-    });
+    };
+    const int status = rootless ? in_user_namespace(list) : in_mount_namespace(list);
     EXPECT_EQ(status, 0) << "the overlay could not be mounted or listed";
     std::vector<std::string> lines;
     std::istringstream in(read_file(listing));
@@ -626,38 +744,235 @@ TEST(SnapshotStore, WorkspaceGoesAfterAnOverlayRunInIt) {
 TEST(SnapshotStore, OverlayProbeLeavesNothingBehind) {
     TempDir tmp;
     SnapshotStore store(tmp.path() / "snapshots");
-    const bool supported = store.overlay_supported();
+    const OverlayMode mode = store.overlay_mode();
     if (is_root()) {
         // Root on a filesystem with trusted xattrs and a kernel with overlayfs, as CI has.
-        EXPECT_TRUE(supported);
+        EXPECT_EQ(mode, OverlayMode::kTrusted);
     } else {
-        EXPECT_FALSE(supported);
+        EXPECT_NE(mode, OverlayMode::kTrusted);
     }
-    EXPECT_EQ(store.overlay_supported(), supported);
+    EXPECT_EQ(store.overlay_mode(), mode);
+    EXPECT_EQ(store.overlay_supported(), mode != OverlayMode::kNone);
     EXPECT_EQ(count_children(tmp.path() / "snapshots" / "tmp"), 0u);
 }
 
 TEST(SnapshotStore, DevicesNeedRoot) {
-    if (is_root()) {
-        GTEST_SKIP() << "checks the error an unprivileged caller gets; running as root";
-    }
+    // As nobody when the test runs as root: what an unprivileged caller gets.
     TempDir tmp;
-    auto made = std::make_shared<layer::MergedView::Layer>();
-    made->dir = tmp.path() / "unpacked";
-    // (0/0 whiteouts are allowed unprivileged since Linux 5.8; other devices are not.)
-    made->entries.push_back(make_entry("dev/null", EntryType::kCharDevice, 0666));
-    made->entries.back().dev_major = 1;
-    made->entries.back().dev_minor = 3;
-    SnapshotStore store(tmp.path() / "snapshots");
-    try {
-        store.layer_dir(Digest::of("device"), *made);
-        FAIL() << "no error";
-    } catch (const Error& e) {
-        EXPECT_EQ(e.code(), ErrorCode::kPermissionDenied);
-        EXPECT_NE(std::string(e.what()).find("dev/null"), std::string::npos) << e.what();
+    const fs::path dir = nobody_dir(tmp);
+    EXPECT_EQ(run_as_nobody([&] {
+                  auto made = std::make_shared<layer::MergedView::Layer>();
+                  made->dir = dir / "unpacked";
+                  // 0/0 whiteouts and fifos are allowed unprivileged (Linux >= 5.8); other
+                  // devices are not.
+                  made->entries.push_back(make_entry("pipe", EntryType::kFifo, 0644));
+                  made->entries.push_back(make_entry("dev/null", EntryType::kCharDevice, 0666));
+                  made->entries.back().dev_major = 1;
+                  made->entries.back().dev_minor = 3;
+                  SnapshotStore store(dir / "snapshots");
+                  try {
+                      store.layer_dir(Digest::of("device"), *made);
+                      ADD_FAILURE() << "no error";
+                  } catch (const Error& e) {
+                      EXPECT_EQ(e.code(), ErrorCode::kPermissionDenied);
+                      const std::string message = e.what();
+                      EXPECT_NE(message.find(util::quote("dev/null")), std::string::npos)
+                          << message;
+                      EXPECT_NE(message.find("without root"), std::string::npos) << message;
+                  }
+                  EXPECT_EQ(count_children(dir / "snapshots" / "tmp"), 0u);
+                  EXPECT_EQ(count_children(dir / "snapshots" / "layers-userxattr"), 0u);
+                  return child_status();
+              }),
+              0);
+}
+
+TEST(SnapshotStoreRootless, ProbeFindsTheUserxattrMode) {
+    XARCH_REQUIRE_USER_NAMESPACES();
+    TempDir tmp;
+    const fs::path dir = nobody_dir(tmp);
+    EXPECT_EQ(run_as_nobody([&] {
+                  SnapshotStore store(dir / "snapshots");
+                  EXPECT_TRUE(store.rootless());
+                  EXPECT_EQ(store.overlay_mode(), OverlayMode::kUserxattr);
+                  EXPECT_TRUE(store.overlay_supported());
+                  EXPECT_EQ(count_children(dir / "snapshots" / "tmp"), 0u);
+                  EXPECT_TRUE(fs::is_directory(dir / "snapshots" / "layers-userxattr"));
+                  EXPECT_TRUE(fs::is_directory(dir / "snapshots" / "used-userxattr"));
+                  EXPECT_FALSE(fs::exists(dir / "snapshots" / "layers"));
+                  return child_status();
+              }),
+              0);
+}
+
+// A layer with what only root could make as it is: another owner, a setuid file; and a fifo.
+std::vector<Entry> owned_layer_entries() {
+    std::vector<Entry> entries;
+    entries.push_back(make_entry("home", EntryType::kDirectory, 0755));
+    entries.push_back(make_entry("home/user", EntryType::kDirectory, 0700));
+    entries.back().uid = 1000;
+    entries.back().gid = 1000;
+    entries.push_back(file_entry("home/user/notes", "the user's\n", 0600));
+    entries.back().uid = 1000;
+    entries.back().gid = 1000;
+    entries.push_back(file_entry("home/setuid", "runs as its owner\n", 04755));
+    entries.push_back(make_entry("home/pipe", EntryType::kFifo, 0644));
+    entries.push_back(file_entry("home/tagged", "with an xattr\n"));
+    entries.back().xattrs["user.note"] = "kept";
+    return entries;
+}
+
+TEST(SnapshotStoreRootless, LayerDirsMountedInAUserNamespaceShowTheMergedView) {
+    XARCH_REQUIRE_USER_NAMESPACES();
+    TempDir tmp;
+    const fs::path dir = nobody_dir(tmp);
+    EXPECT_EQ(run_as_nobody([&] {
+                  const UnpackedLayer lower = unpack(lower_layer_entries(), dir / "lower");
+                  const UnpackedLayer upper = unpack(upper_layer_entries(), dir / "upper");
+                  const UnpackedLayer owned = unpack(owned_layer_entries(), dir / "owned");
+                  SnapshotStore store(dir / "snapshots");
+                  const fs::path lower_dir = store.layer_dir(lower.diff_id, *lower.layer);
+                  const fs::path upper_dir = store.layer_dir(upper.diff_id, *upper.layer);
+                  const fs::path owned_dir = store.layer_dir(owned.diff_id, *owned.layer);
+                  EXPECT_EQ(upper_dir, dir / "snapshots" / "layers-userxattr" /
+                                           std::string(upper.diff_id.hex()));
+                  EXPECT_TRUE(fs::exists(dir / "snapshots" / "used-userxattr" /
+                                         std::string(upper.diff_id.hex())));
+
+                  // The overlay format without root: 0/0 whiteout devices, user.overlay.opaque,
+                  // every file the caller's.
+                  struct stat st {};
+                  EXPECT_EQ(::lstat((upper_dir / "a" / "x").c_str(), &st), 0);
+                  EXPECT_TRUE(S_ISCHR(st.st_mode));
+                  EXPECT_EQ(st.st_rdev, ::makedev(0, 0));
+                  char value[8] = {};
+                  EXPECT_EQ(::lgetxattr((upper_dir / "opq").c_str(), "user.overlay.opaque", value,
+                                        sizeof value),
+                            1);
+                  EXPECT_EQ(value[0], 'y');
+                  EXPECT_EQ(::lstat((owned_dir / "home" / "user" / "notes").c_str(), &st), 0);
+                  EXPECT_EQ(st.st_uid, ::geteuid());
+                  EXPECT_EQ(st.st_mode & 07777, 0600u);
+                  EXPECT_EQ(::lstat((owned_dir / "home" / "setuid").c_str(), &st), 0);
+                  EXPECT_EQ(st.st_mode & 07777, 04755u);
+
+                  // In the user namespace the caller is root, so everything shows owned by 0.
+                  const layer::MergedView view({lower.layer, upper.layer, owned.layer});
+                  std::vector<Entry> all = view.all();
+                  for (Entry& entry : all) {
+                      entry.uid = 0;
+                      entry.gid = 0;
+                  }
+                  const std::vector<std::string> expected = describe_all(all);
+                  const std::vector<std::string> seen =
+                      mounted_view({owned_dir, upper_dir, lower_dir}, dir / "m", true);
+                  EXPECT_EQ(seen, expected) << "mounted:\n"
+                                            << join_lines(seen) << "merged view:\n"
+                                            << join_lines(expected);
+                  const std::string lines = join_lines(seen);
+                  EXPECT_EQ(lines.find("a/x "), std::string::npos);
+                  EXPECT_EQ(lines.find("opq/old1"), std::string::npos);
+                  EXPECT_NE(lines.find("opq/new"), std::string::npos);
+                  EXPECT_NE(lines.find("home/user/notes"), std::string::npos);
+                  return child_status();
+              }),
+              0);
+    if (is_root()) {
+        // The same cache dir as root: its own layer dir, in the trusted format.
+        const UnpackedLayer upper = unpack(upper_layer_entries(), tmp.path() / "root-upper");
+        SnapshotStore store(dir / "snapshots");
+        const fs::path root_dir = store.layer_dir(upper.diff_id, *upper.layer);
+        EXPECT_EQ(root_dir, dir / "snapshots" / "layers" / std::string(upper.diff_id.hex()));
+        EXPECT_TRUE(fs::is_directory(dir / "snapshots" / "layers-userxattr" /
+                                     std::string(upper.diff_id.hex())));
+        char value[8] = {};
+        EXPECT_EQ(
+            ::lgetxattr((root_dir / "opq").c_str(), "trusted.overlay.opaque", value, sizeof value),
+            1);
+        EXPECT_LT(
+            ::lgetxattr((root_dir / "opq").c_str(), "user.overlay.opaque", value, sizeof value), 0);
     }
-    EXPECT_EQ(count_children(tmp.path() / "snapshots" / "tmp"), 0u);
-    EXPECT_EQ(count_children(tmp.path() / "snapshots" / "layers"), 0u);
+}
+
+TEST(SnapshotStoreRootless, UpperWrittenInAUserNamespaceGivesEntriesOwnedByRoot) {
+    XARCH_REQUIRE_USER_NAMESPACES();
+    TempDir tmp;
+    const fs::path dir = nobody_dir(tmp);
+    EXPECT_EQ(
+        run_as_nobody([&] {
+            ::umask(022);  // the modes expected below
+            const UnpackedLayer lower = unpack(lower_layer_entries(), dir / "lower");
+            const UnpackedLayer upper = unpack(upper_layer_entries(), dir / "upper");
+            SnapshotStore store(dir / "snapshots");
+            const std::vector<fs::path> lowers = {store.layer_dir(upper.diff_id, *upper.layer),
+                                                  store.layer_dir(lower.diff_id, *lower.layer)};
+            const std::vector<LayerPtr> base = {lower.layer, upper.layer};
+            const layer::MergedView view(base);
+
+            SnapshotStore::Workspace ws = store.workspace();
+            const int status = in_user_namespace([&] {
+                if (!mount_overlay(lowers, ws.upper(), ws.work(), ws.root(), true)) {
+                    return 1;
+                }
+                // Write, unlink a lower file, rmdir + mkdir, a mount stub made and removed.
+                change_tree(ws.root(), view);
+                return child_status();
+            });
+            EXPECT_EQ(status, 0);
+
+            // As written: the host's ids; mapped: what the container saw.
+            const std::vector<Entry> raw = upper_to_entries(ws.upper());
+            const auto find = [](const std::vector<Entry>& entries, const std::string& path) {
+                const auto it = std::find_if(entries.begin(), entries.end(),
+                                             [&](const Entry& e) { return e.path == path; });
+                return it == entries.end() ? nullptr : &*it;
+            };
+            const Entry* written = find(raw, "a/new");
+            EXPECT_TRUE(written != nullptr && written->uid == ::geteuid() &&
+                        written->gid == ::getegid());
+            const std::vector<Entry> mapped =
+                upper_to_entries(ws.upper(), OwnerMap{::geteuid(), ::getegid()});
+            EXPECT_EQ(mapped.size(), raw.size());
+            for (const Entry& e : mapped) {
+                EXPECT_EQ(e.uid, 0u) << e.path;
+                EXPECT_EQ(e.gid, 0u) << e.path;
+            }
+            const std::vector<Entry> changes = drop_unchanged_dirs(mapped, view);
+            // The stub's parents were copied up, and only they are dropped: their owner, 0
+            // after mapping, is the lower's.
+            EXPECT_TRUE(find(mapped, "s/t") != nullptr);
+            EXPECT_TRUE(find(changes, "s/t") == nullptr);
+            EXPECT_TRUE(find(changes, "s") == nullptr);
+            EXPECT_EQ(changes.size(), mapped.size() - 2);
+
+            // The same changes as the root overlay path finds: overlay's own whiteout for the
+            // unlinked file, user.overlay.opaque for the directories made again.
+            std::set<std::string> opaque_dirs;
+            std::vector<Entry> rest;
+            for (const Entry& e : changes) {
+                if (fs::path(e.path).filename() == layer::kOpaqueWhiteout) {
+                    opaque_dirs.insert(fs::path(e.path).parent_path().string());
+                } else {
+                    rest.push_back(e);
+                }
+            }
+            EXPECT_EQ(opaque_dirs, (std::set<std::string>{"d", "empty"}));
+            EXPECT_EQ(essentials(rest),
+                      essentials({make_entry("a", EntryType::kDirectory, 0755), whiteout("a/.wh.y"),
+                                  file_entry("a/new", "written by the step\n"),
+                                  make_entry("d", EntryType::kDirectory, 0755),
+                                  make_entry("empty", EntryType::kDirectory, 0700)}));
+            const Entry* created = find(changes, "a/new");
+            EXPECT_TRUE(created != nullptr && !created->source_file.empty() &&
+                        read_file(created->source_file) == "written by the step\n");
+
+            // Committed into the rootless area.
+            const fs::path committed = store.commit(ws, Digest::of("a rootless step"));
+            EXPECT_EQ(committed.parent_path(), dir / "snapshots" / "layers-userxattr");
+            EXPECT_TRUE(fs::exists(committed / "a" / "new"));
+            return child_status();
+        }),
+        0);
 }
 
 TEST(DropUnchangedDirs, DropsCopiedUpDirsWithNothingUnder) {
@@ -689,6 +1004,40 @@ TEST(DropUnchangedDirs, DropsCopiedUpDirsWithNothingUnder) {
     }
     // run and run/lock go as a chain; etc stays as the parent of a change.
     EXPECT_EQ(paths, (std::vector<std::string>{"etc", "etc/new", "home", "opt", "var"}));
+}
+
+TEST(UpperToEntries, OwnerMapTurnsTheHostIdsIntoRoot) {
+    XARCH_REQUIRE_ROOT();
+    TempDir tmp;
+    const fs::path upper = tmp.path() / "upper";
+    fs::create_directories(upper / "opaque");
+    write_file(upper / "mine", "the caller's\n");
+    write_file(upper / "group", "another group\n");
+    write_file(upper / "overflow", "an unmapped owner\n");
+    ASSERT_EQ(::mknod((upper / "gone").c_str(), S_IFCHR | 0000, ::makedev(0, 0)), 0);
+    ASSERT_EQ(::lsetxattr((upper / "opaque").c_str(), "user.overlay.opaque", "y", 1, 0), 0);
+    for (const auto& [name, uid, gid] :
+         {std::tuple("mine", 1234, 1234), std::tuple("group", 1234, 99),
+          std::tuple("overflow", 65534, 65534), std::tuple("gone", 1234, 1234),
+          std::tuple("opaque", 1234, 1234)}) {
+        ASSERT_EQ(::lchown((upper / name).c_str(), uid, gid), 0) << name;
+    }
+    const auto owners = [](const std::vector<Entry>& entries) {
+        std::map<std::string, std::string> out;
+        for (const Entry& e : entries) {
+            out[e.path] = std::to_string(e.uid) + ":" + std::to_string(e.gid);
+        }
+        return out;
+    };
+    EXPECT_EQ(owners(upper_to_entries(upper, OwnerMap{1234, 1234})),
+              (std::map<std::string, std::string>{{".wh.gone", "0:0"},
+                                                  {"group", "0:99"},
+                                                  {"mine", "0:0"},
+                                                  {"opaque", "0:0"},
+                                                  {"opaque/.wh..wh..opq", "0:0"},
+                                                  {"overflow", "65534:65534"}}));
+    // Without a map, the ids as written.
+    EXPECT_EQ(owners(upper_to_entries(upper))["mine"], "1234:1234");
 }
 
 TEST(SnapshotStoreRebase, MovesOnlySourcesUnderTheOldRoot) {
