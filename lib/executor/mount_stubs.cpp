@@ -34,10 +34,9 @@ bool is_whiteout(const struct stat& st) {
     return S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0);
 }
 
-bool is_opaque(const fs::path& dir) {
+bool is_opaque(const fs::path& dir, const char* xattr) {
     std::array<char, 2> value{};
-    const ssize_t got =
-        ::lgetxattr(dir.c_str(), "trusted.overlay.opaque", value.data(), value.size());
+    const ssize_t got = ::lgetxattr(dir.c_str(), xattr, value.data(), value.size());
     return got == 1 && value[0] == 'y';
 }
 
@@ -88,8 +87,15 @@ void copy_xattrs(const fs::path& from, const fs::path& to) {
 }
 
 [[noreturn]] void throw_io(const std::string& what, const fs::path& path, int error) {
-    throw Error(ErrorCode::kIo, "RUN: cannot " + what + " " + util::quote(path.string()) + ": " +
-                                    std::strerror(error));
+    // Without root, mount points are made as the caller, outside the sandbox's user namespace:
+    // a directory owned by another (subordinate) id cannot be written or copied up.
+    const bool denied = (error == EPERM || error == EACCES) && ::geteuid() != 0;
+    throw Error(denied ? ErrorCode::kPermissionDenied : ErrorCode::kIo,
+                "RUN: cannot " + what + " " + util::quote(path.string()) + ": " +
+                    std::strerror(error) +
+                    (denied ? "; without root, the directories mount points are made in must "
+                              "belong to the caller: run the build as root"
+                            : ""));
 }
 
 }  // namespace
@@ -115,7 +121,9 @@ std::vector<std::string> path_parts(const std::string& path) {
     return parts;
 }
 
-MountStubs::MountStubs(fs::path top, std::vector<fs::path> lowers) : overlay_(!lowers.empty()) {
+MountStubs::MountStubs(fs::path top, std::vector<fs::path> lowers, bool userxattr)
+    : overlay_(!lowers.empty()),
+      opaque_xattr_(userxattr ? "user.overlay.opaque" : "trusted.overlay.opaque") {
     layers_.push_back(std::move(top));
     for (auto& lower : lowers) {
         layers_.push_back(std::move(lower));
@@ -181,7 +189,7 @@ std::vector<MountStubs::Found> MountStubs::walk(const std::vector<std::string>& 
                 break;
             }
             merged.push_back(layer);
-            if (overlay_ && is_opaque(path)) {
+            if (overlay_ && is_opaque(path, opaque_xattr_)) {
                 break;
             }
         }

@@ -25,8 +25,11 @@ public:
     // `top` is where stubs go: the rootfs, or the overlay's upper dir. `lowers` are the overlay's
     // lower dirs, topmost first (none without overlay); lookups go through top and lowers with
     // overlayfs' rules: a 0/0 character device hides a name, and so does a non-directory for the
-    // layers below it; a directory marked trusted.overlay.opaque=y hides the layers below it.
-    MountStubs(std::filesystem::path top, std::vector<std::filesystem::path> lowers);
+    // layers below it; a directory marked trusted.overlay.opaque=y (with `userxattr`:
+    // user.overlay.opaque=y, the one overlayfs then reads) hides the layers below it.
+    MountStubs(std::filesystem::path top,
+               std::vector<std::filesystem::path> lowers,
+               bool userxattr = false);
     MountStubs(const MountStubs&) = delete;
     MountStubs& operator=(const MountStubs&) = delete;
     ~MountStubs();
@@ -54,6 +57,7 @@ private:
 
     std::vector<std::filesystem::path> layers_;  // top first: layers_[0] is where stubs go
     bool overlay_;
+    const char* opaque_xattr_;
     std::vector<Made> made_;  // in the order they were made: parents first
 };
 

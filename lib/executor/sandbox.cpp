@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 // executor::run: plans the sandbox (mount points, overlay options, mounts), clones the command into
-// new namespaces (sandbox_child.cpp builds its root there), and relays its output line by line
-// until it exits or is cancelled.
+// new namespaces (without root, a user namespace too, whose id maps it writes; sandbox_child.cpp
+// builds the root there), and relays its output line by line until it exits or is cancelled.
 #include "executor/sandbox.hpp"
 
 #include "executor/mount_stubs.hpp"
 #include "executor/sandbox_child.hpp"
+#include "executor/user_namespace.hpp"
 #include "util/quote.hpp"
 
 #include <xarch/error.hpp>
@@ -27,6 +28,7 @@
 #include <deque>
 #include <fstream>
 #include <mutex>
+#include <optional>
 #include <sstream>
 #include <system_error>
 
@@ -169,7 +171,8 @@ class Scaffold {
 public:
     explicit Scaffold(const RunSpec& spec)
         : stubs_(spec.overlay ? spec.overlay->upper : spec.rootfs,
-                 spec.overlay ? spec.overlay->lowers : std::vector<fs::path>{}) {}
+                 spec.overlay ? spec.overlay->lowers : std::vector<fs::path>{},
+                 spec.overlay && spec.overlay->userxattr) {}
     Scaffold(const Scaffold&) = delete;
     Scaffold& operator=(const Scaffold&) = delete;
     ~Scaffold() {
@@ -297,6 +300,9 @@ std::string overlay_options(const OverlayRoot& overlay, bool with_extras) {
     }
     options +=
         ",upperdir=" + absolute_path(overlay.upper) + ",workdir=" + absolute_path(overlay.work);
+    if (overlay.userxattr) {
+        options += ",userxattr";
+    }
     if (with_extras) {
         options += kOverlayExtraOptions;
     }
@@ -472,12 +478,6 @@ void validate_mount(const MountSpec& mount) {
 }
 
 void validate(const RunSpec& spec) {
-    if (::geteuid() != 0) {
-        throw Error(ErrorCode::kPermissionDenied,
-                    "RUN needs root for now: the sandbox creates mount and PID namespaces, which "
-                    "takes root (effective uid is " +
-                        std::to_string(::geteuid()) + "); run the build as root");
-    }
     if (spec.args.empty() || spec.args.front().empty()) {
         throw Error(ErrorCode::kInvalidArgument, "RUN: no command given; pass at least args[0]");
     }
@@ -535,11 +535,19 @@ void relay(const RunSpec& spec, Pipe& out, Pipe& err, std::deque<std::string>& l
 
 RunResult run(const RunSpec& spec, const util::CancelToken& token) {
     validate(spec);
+    // Without root, a user namespace makes the caller root inside; checked before anything is
+    // made, so that ids the maps cannot give leave nothing behind.
+    const bool rootless = ::geteuid() != 0;
+    std::optional<IdMaps> id_maps;
+    if (rootless) {
+        id_maps = IdMaps::for_caller();
+        id_maps->check(spec.uid, spec.gid, spec.groups);
+    }
     token.throw_if_cancelled();
     Scaffold scaffold(spec);
     ChildPlan plan = plan_for(spec, scaffold);
 
-    Pipe out, err, fail;
+    Pipe out, err, fail, sync;
     make_pipe(out);
     make_pipe(err);
     make_pipe(fail);
@@ -551,12 +559,30 @@ RunResult run(const RunSpec& spec, const util::CancelToken& token) {
     if (spec.network == Network::kNone) {
         flags |= CLONE_NEWNET;
     }
+    if (rootless) {
+        // The other namespaces are then owned by the new user namespace, in which the child
+        // holds every capability.
+        flags |= CLONE_NEWUSER;
+        make_pipe(sync);
+        plan.sync_fd = sync.read.get();
+        plan.sync_write_fd = sync.write.get();
+        plan.set_groups = id_maps->subordinate();
+    }
     // The raw system call with no stack behaves like fork() into the new namespaces; the child
     // becomes PID 1 of its PID namespace.
     long pid = ::syscall(SYS_clone, flags, nullptr, nullptr, nullptr, nullptr);
     if (pid < 0) {
+        const int error = errno;
+        if (rootless && (error == EPERM || error == ENOSPC || error == EINVAL || error == EUSERS)) {
+            throw Error(ErrorCode::kPermissionDenied,
+                        std::string("RUN without root needs a user namespace, but unprivileged "
+                                    "user namespaces are disabled here (clone: ") +
+                            std::strerror(error) +
+                            "); enable them (sysctls kernel.unprivileged_userns_clone=1, "
+                            "user.max_user_namespaces > 0) or run the build as root");
+        }
         throw Error(ErrorCode::kIo,
-                    std::string("RUN: cannot clone into new namespaces: ") + std::strerror(errno));
+                    std::string("RUN: cannot clone into new namespaces: ") + std::strerror(error));
     }
     if (pid == 0) {
         child_main(plan);
@@ -566,6 +592,21 @@ RunResult run(const RunSpec& spec, const util::CancelToken& token) {
     out.write.reset();
     err.write.reset();
     fail.write.reset();
+    if (rootless) {
+        try {
+            id_maps->write(static_cast<pid_t>(pid));
+        } catch (const Error&) {
+            token.throw_if_cancelled();  // the child was killed before its maps were written
+            throw;
+        }
+        // The read end stays open until now, so this write cannot raise SIGPIPE even when the
+        // child was killed meanwhile.
+        const char go = 1;
+        while (::write(sync.write.get(), &go, 1) < 0 && errno == EINTR) {
+        }
+        sync.write.reset();
+        sync.read.reset();
+    }
 
     ChildFailure failure;
     ssize_t got = 0;
@@ -594,7 +635,10 @@ RunResult run(const RunSpec& spec, const util::CancelToken& token) {
                                 in_quotes(spec.overlay->work.string()) + ": " +
                                 std::strerror(failure.error) +
                                 "; upper and work must be empty directories on one filesystem "
-                                "that is not itself overlayfs");
+                                "that is not itself overlayfs" +
+                                (rootless ? std::string(" (without root: Linux 5.11 or later, "
+                                                        "and layers made for `userxattr`)")
+                                          : std::string()));
             case FailureKind::kMountTarget:
                 throw Error(ErrorCode::kInvalidArgument,
                             "RUN: cannot " + std::string(failure.what.data()) + ": a component " +
@@ -605,9 +649,16 @@ RunResult run(const RunSpec& spec, const util::CancelToken& token) {
             case FailureKind::kSetup:
                 break;
         }
-        throw Error(failure.error == EACCES || failure.error == EPERM ? ErrorCode::kPermissionDenied
-                                                                      : ErrorCode::kIo,
-                    message);
+        const bool denied = failure.error == EACCES || failure.error == EPERM;
+        if (denied && rootless) {
+            // The usual cause: a kernel that mounts /proc in a user namespace only when the
+            // host's /proc is fully visible, which a container's masked paths prevent.
+            message +=
+                " (without root, the kernel refuses this in the sandbox's user namespace here, "
+                "as it does /proc inside a container whose /proc is partly masked); run the "
+                "build as root";
+        }
+        throw Error(denied ? ErrorCode::kPermissionDenied : ErrorCode::kIo, message);
     }
 
     std::deque<std::string> last;

@@ -21,6 +21,9 @@ namespace xarch::executor {
 struct OverlayRoot {
     std::vector<std::filesystem::path> lowers;  // overlay-format layer dirs, TOPMOST FIRST
     std::filesystem::path upper, work;          // empty dirs on the same filesystem
+    // Mounted with `userxattr` (Linux >= 5.11; how overlayfs works without root): its opaque
+    // marks are then user.overlay.opaque instead of trusted.overlay.opaque.
+    bool userxattr = false;
 };
 
 // One RUN --mount, applied in order after /proc, /dev, /sys and the /etc files.
@@ -61,14 +64,19 @@ struct RunResult {
 // How many lines RunResult::last_lines keeps.
 inline constexpr std::size_t kLastLines = 10;
 
-// Runs `spec` as root; the command is PID 1 of its PID namespace, so when it dies (or is killed on
-// cancel) the kernel kills every process it started. Nothing is left in the rootfs (with
-// `overlay`: in the upper dir) but what the command wrote: missing mount points are made there
-// for the run and taken back afterwards, with their parents' mtimes. Throws
-// Error(kPermissionDenied) when not root, Error(kNotFound) when args[0] is not found in the root
-// or a bind source is missing, Error(kInvalidArgument) for a bad mount target (relative, or
-// through a symlink) or overlay options longer than a page, Error(kIo) when the sandbox cannot be
-// set up, and Error(kCancelled) when `token` is cancelled (the process tree is gone by then).
+// Runs `spec`; the command is PID 1 of its PID namespace, so when it dies (or is killed on cancel)
+// the kernel kills every process it started. Without root, the sandbox gets a user namespace too,
+// mapping the caller to 0 (and, when /etc/subuid and /etc/subgid give it ranges and
+// newuidmap/newgidmap exist, 1..N to its subordinate ids); the rootfs (or upper dir) must then be
+// the caller's, and what the command writes is owned by the caller (or its subordinate ids).
+// Nothing is left in the rootfs (with `overlay`: in the upper dir) but what the command wrote:
+// missing mount points are made there for the run and taken back afterwards, with their parents'
+// mtimes. Throws Error(kPermissionDenied) without root when the kernel refuses unprivileged user
+// namespaces or the ids asked for do not exist in the maps (saying why), Error(kNotFound) when
+// args[0] is not found in the root or a bind source is missing, Error(kInvalidArgument) for a bad
+// mount target (relative, or through a symlink) or overlay options longer than a page, Error(kIo)
+// when the sandbox cannot be set up, and Error(kCancelled) when `token` is cancelled (the process
+// tree is gone by then).
 RunResult run(const RunSpec& spec, const util::CancelToken& token);
 
 }  // namespace xarch::executor

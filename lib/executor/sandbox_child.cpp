@@ -229,7 +229,8 @@ void child_setup_root(const ChildPlan& plan) {
     [[maybe_unused]] int in_link = ::symlink("/proc/self/fd/0", plan.dev_stdin.c_str());
     [[maybe_unused]] int out_link = ::symlink("/proc/self/fd/1", plan.dev_stdout.c_str());
     [[maybe_unused]] int err_link = ::symlink("/proc/self/fd/2", plan.dev_stderr.c_str());
-    // Read-only and optional: some kernels refuse sysfs outside the initial network namespace.
+    // Read-only and optional: some kernels refuse sysfs outside the initial network namespace,
+    // and every kernel refuses it in a user namespace that shares the host's network.
     [[maybe_unused]] int sys = ::mount("sysfs", plan.sys.c_str(), "sysfs",
                                        MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr);
     for (const auto& [file, target] : plan.etc_files) {
@@ -261,12 +262,29 @@ void child_setup_root(const ChildPlan& plan) {
     }
 }
 
+// In a new user namespace, nothing works until the parent has mapped our ids: wait for it.
+void child_wait_for_id_maps(const ChildPlan& plan) {
+    if (plan.sync_fd < 0) {
+        return;
+    }
+    ::close(plan.sync_write_fd);
+    char byte = 0;
+    ssize_t got = 0;
+    while ((got = ::read(plan.sync_fd, &byte, 1)) < 0 && errno == EINTR) {
+    }
+    if (got != 1) {
+        ::_exit(127);  // the parent failed to map them and reports why
+    }
+    ::close(plan.sync_fd);
+}
+
 }  // namespace
 
 [[noreturn]] void child_main(const ChildPlan& plan) {
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    child_wait_for_id_maps(plan);
     if (::dup2(plan.out_fd, STDOUT_FILENO) < 0 || ::dup2(plan.err_fd, STDERR_FILENO) < 0) {
         child_fail(plan, "dup2", nullptr, errno);
     }
@@ -285,7 +303,7 @@ void child_setup_root(const ChildPlan& plan) {
     }
     // Raw system calls: glibc's wrappers, in a process cloned from a multithreaded one, would
     // wait for the parent's other threads (which do not exist here) to change their ids too.
-    if (::syscall(SYS_setgroups, plan.groups.size(), plan.groups.data()) != 0) {
+    if (plan.set_groups && ::syscall(SYS_setgroups, plan.groups.size(), plan.groups.data()) != 0) {
         child_fail(plan, "setgroups", nullptr, errno);
     }
     if (::syscall(SYS_setgid, plan.gid) != 0) {

@@ -51,6 +51,9 @@ struct ChildPlan {
     std::string hostname;
     bool network_none = false;
     std::vector<gid_t> groups;
+    // False in a user namespace with the single map, where setgroups is denied (the groups were
+    // checked to be none or just `gid`).
+    bool set_groups = true;
     uid_t uid = 0;
     gid_t gid = 0;
     std::vector<std::string> cwd_prefixes;  // "/a", "/a/b": created in turn
@@ -59,6 +62,10 @@ struct ChildPlan {
     std::vector<char*> argv;
     std::vector<char*> envp;
     int out_fd = -1, err_fd = -1, fail_fd = -1;
+    // In a new user namespace: the child waits for one byte on sync_fd, written once the parent
+    // has written its id maps (end-of-file: they could not be, so it exits), and closes its copy
+    // of the write end first.
+    int sync_fd = -1, sync_write_fd = -1;
 };
 
 // Runs in the child cloned into the new namespaces: sets up the root and execs the command, or

@@ -143,7 +143,14 @@ ErrorInfo describe_http_error(std::string_view method,
             detail += (detail.empty() ? "" : ": ") + sanitize_for_message(errors.front().message);
         }
         if (errors.size() > 1) {
-            detail += " (and " + std::to_string(errors.size() - 1) + " more)";
+            // The others' codes: a registry lists what else it found wrong (distribution adds
+            // MANIFEST_INVALID or BLOB_UNKNOWN to a DIGEST_INVALID).
+            std::string codes;
+            for (std::size_t i = 1; i < errors.size() && i <= 4; ++i) {
+                codes += (i == 1 ? "" : ", ") + sanitize_for_message(errors[i].code, 64);
+            }
+            detail += " (and " + std::to_string(errors.size() - 1) + " more: " + codes +
+                      (errors.size() > 5 ? ", ..." : "") + ")";
         }
     } else {
         detail = std::string(status_text(status));

@@ -257,13 +257,19 @@ std::vector<layer::Entry> upper_to_entries(const fs::path& upper,
     std::vector<ScannedEntry> scanned;
     walk_upper(upper, "", scanned);
     if (owners) {
+        // Host id -> the id inside: the caller is 0, a subordinate range counts from 1.
+        const auto inside = [](std::uint32_t id, std::uint32_t host, std::uint32_t start,
+                               std::uint32_t count) {
+            if (id == host) {
+                return std::uint32_t{0};
+            }
+            return count != 0 && id >= start && id - start < count ? id - start + 1 : id;
+        };
         for (ScannedEntry& s : scanned) {
-            if (s.entry.uid == owners->host_uid) {
-                s.entry.uid = 0;
-            }
-            if (s.entry.gid == owners->host_gid) {
-                s.entry.gid = 0;
-            }
+            s.entry.uid =
+                inside(s.entry.uid, owners->host_uid, owners->uid_start, owners->uid_count);
+            s.entry.gid =
+                inside(s.entry.gid, owners->host_gid, owners->gid_start, owners->gid_count);
         }
     }
     return pair_hardlinks(std::move(scanned));

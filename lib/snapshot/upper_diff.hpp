@@ -23,13 +23,15 @@ namespace xarch::snapshot {
 // overlay's own (trusted.overlay.*, user.overlay.*). Error(kNotFound) when `upper` is missing,
 // Error(kIo) when a file cannot be read.
 //
-// An upper written in a user namespace that maps one host uid/gid to 0 (a RUN without root)
-// holds the host's ids: with `owners`, entries owned by host_uid / host_gid become 0 (what the
-// container saw); any other id stays (with a single mapping only the overflow id 65534 can occur,
-// and it means the same inside and out).
+// An upper written in a user namespace (a RUN without root) holds the host's ids: with `owners`,
+// entries owned by host_uid / host_gid become 0 and, with subordinate ids, host ids start ..
+// start + count - 1 of a range become 1 .. count (what the container saw); any other id stays
+// (only the overflow id 65534 can occur, and it means the same inside and out).
 struct OwnerMap {
     std::uint32_t host_uid = 0;
     std::uint32_t host_gid = 0;
+    std::uint32_t uid_start = 0, uid_count = 0;  // the subordinate uids, count 0: none
+    std::uint32_t gid_start = 0, gid_count = 0;
 };
 std::vector<layer::Entry> upper_to_entries(const std::filesystem::path& upper,
                                            const std::optional<OwnerMap>& owners = std::nullopt);

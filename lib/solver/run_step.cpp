@@ -5,6 +5,7 @@
 // the stage's filesystem compared with it afterwards.
 #include "cache_key.hpp"
 #include "executor/sandbox.hpp"
+#include "executor/user_namespace.hpp"
 #include "layer/merged_view.hpp"
 #include "oci/fs.hpp"
 #include "run_command.hpp"
@@ -18,6 +19,8 @@
 #include "util/quote.hpp"
 
 #include <xarch/error.hpp>
+
+#include <unistd.h>
 
 #include <algorithm>
 #include <fstream>
@@ -203,14 +206,35 @@ ImageState BuildSession::run_step(const dockerfile::StageInstance& inst,
         // overlayfs takes its options in one page: a very deep image goes the copy way.
         const std::size_t option_bytes =
             view->layers().size() * (store.dir().string().size() + 80) + 512;
-        const bool overlay = snapshotter_ != Snapshotter::kNative && store.overlay_supported() &&
-                             option_bytes < 4096;
+        const snapshot::OverlayMode mode = snapshotter_ == Snapshotter::kNative
+                                               ? snapshot::OverlayMode::kNone
+                                               : store.overlay_mode();
+        const bool overlay = mode != snapshot::OverlayMode::kNone && option_bytes < 4096;
         if (!overlay && snapshotter_ == Snapshotter::kOverlayfs) {
             throw Error(ErrorCode::kUnsupported,
                         "RUN: the overlayfs snapshotter was asked for, but overlayfs cannot be "
                         "mounted here" +
                             std::string(option_bytes < 4096 ? "" : " over this many layers") +
                             "; use Snapshotter::kAuto or kNative");
+        }
+        // Without root the command's files belong to the caller, whom the sandbox's user
+        // namespace shows as root: the layer records them as root's.
+        std::optional<snapshot::OwnerMap> owners;
+        if (store.rootless()) {
+            if (!overlay) {
+                throw Error(ErrorCode::kUnsupported,
+                            "RUN without root needs overlayfs in a user namespace (Linux 5.11 "
+                            "or later, `userxattr`), which cannot be mounted here; run the build "
+                            "as root");
+            }
+            const executor::IdMaps maps = executor::IdMaps::for_caller();
+            owners = snapshot::OwnerMap{maps.host_uid(), maps.host_gid()};
+            if (maps.subordinate()) {
+                owners->uid_start = maps.subordinate_uids().start;
+                owners->uid_count = maps.subordinate_uids().count;
+                owners->gid_start = maps.subordinate_gids().start;
+                owners->gid_count = maps.subordinate_gids().count;
+            }
         }
         if (overlay) {
             executor::OverlayRoot root;
@@ -226,6 +250,7 @@ ImageState BuildSession::run_step(const dockerfile::StageInstance& inst,
             }
             root.upper = ws.upper();
             root.work = ws.work();
+            root.userxattr = mode == snapshot::OverlayMode::kUserxattr;
             spec.overlay = std::move(root);
         } else {
             layer::export_directory(*view, ws.root());
@@ -240,11 +265,11 @@ ImageState BuildSession::run_step(const dockerfile::StageInstance& inst,
 
         // Whiteouts first: a directory kept only for the whiteouts under it is not unchanged.
         std::vector<layer::Entry> entries =
-            overlay
-                ? snapshot::drop_unchanged_dirs(
-                      snapshot::buildkit_whiteouts(snapshot::upper_to_entries(ws.upper()), *view),
-                      *view)
-                : snapshot::buildkit_whiteouts(snapshot::tree_diff(*view, ws.root()), *view);
+            overlay ? snapshot::drop_unchanged_dirs(
+                          snapshot::buildkit_whiteouts(
+                              snapshot::upper_to_entries(ws.upper(), owners), *view),
+                          *view)
+                    : snapshot::buildkit_whiteouts(snapshot::tree_diff(*view, ws.root()), *view);
         const LayerInfo info = write_layer(entries);
         if (overlay) {
             const fs::path dir = store.commit(ws, info.diff_id);

@@ -182,19 +182,22 @@ TEST_F(Sandbox, MissingCommandIsNotFound) {
     }
 }
 
-// Without root, run() refuses before touching anything. As root, checked in a child process that
-// dropped to nobody.
+// Without root, run() uses a user namespace mapping the caller to 0 (sandbox_rootless_test.cpp);
+// a USER that the maps cannot give is refused, saying why, before anything is touched (here the
+// host's own root as rootfs). As root, checked in a child process that dropped to nobody.
 TEST(SandboxWithoutRoot, IsPermissionDeniedWithTheReason) {
     auto attempt = [] {
         RunSpec spec;
         spec.rootfs = "/";
         spec.args = {"true"};
+        // Beyond any subordinate range: refused with the single map and with ranges alike.
+        spec.uid = 4294967294U;
         try {
             run(spec, util::CancelToken());
         } catch (const Error& error) {
             const std::string message = error.what();
             return error.code() == ErrorCode::kPermissionDenied &&
-                   message.starts_with("RUN needs root for now: ");
+                   message.starts_with("RUN as USER 4294967294:0 without root");
         }
         return false;
     };

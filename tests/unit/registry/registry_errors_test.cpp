@@ -85,7 +85,7 @@ TEST(TransportErrors, QueryIsNotShownAndServerTextIsSanitized) {
     EXPECT_NE(info.message.find("bad\\x0d\\x0aInjected"), std::string::npos);
     const auto many = describe_http_error(
         "GET", "http://h/", 400, R"({"errors":[{"code":"A","message":"a"},{"code":"B"}]})");
-    EXPECT_EQ(many.message, "GET http://h/: 400 A: a (and 1 more)");
+    EXPECT_EQ(many.message, "GET http://h/: 400 A: a (and 1 more: B)");
 }
 
 TEST(TransportErrors, ThrowErrorPicksTheClass) {

@@ -1036,6 +1036,16 @@ TEST(UpperToEntries, OwnerMapTurnsTheHostIdsIntoRoot) {
                                                   {"opaque", "0:0"},
                                                   {"opaque/.wh..wh..opq", "0:0"},
                                                   {"overflow", "65534:65534"}}));
+    // With subordinate ids 100000-165535 (uids) and 90-99 (gids): host 100999 is 1000 inside.
+    ASSERT_EQ(::lchown((upper / "group").c_str(), 100999, 99), 0);
+    OwnerMap subordinate{1234, 1234};
+    subordinate.uid_start = 100000;
+    subordinate.uid_count = 65536;
+    subordinate.gid_start = 90;
+    subordinate.gid_count = 10;
+    EXPECT_EQ(owners(upper_to_entries(upper, subordinate)).at("group"), "1000:10");
+    EXPECT_EQ(owners(upper_to_entries(upper, subordinate)).at("overflow"), "65534:65534");
+    ASSERT_EQ(::lchown((upper / "group").c_str(), 1234, 99), 0);
     // Without a map, the ids as written.
     EXPECT_EQ(owners(upper_to_entries(upper))["mine"], "1234:1234");
 }
