@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <exception>
 #include <mutex>
@@ -327,7 +328,34 @@ public:
         return d;
     }
 
-    Descriptor push_manifest(Op& op, const Reference& ref, const RawContent& content) {
+    // PUT of a manifest. `blobs_present`: this push has just seen or put every blob it lists, so
+    // a registry that still reports one unknown is racing a concurrent upload of the same blob
+    // to the repository (distribution writes the repository's blob link in place, and a manifest
+    // checked meanwhile reads it torn): the PUT is tried again a few times before that is an error.
+    registry::HttpResponse send_manifest(Op& op,
+                                         const Reference& ref,
+                                         const registry::TransportRequest& r,
+                                         bool blobs_present) {
+        for (int attempt = 0;; ++attempt) {
+            try {
+                return transport(ref)->send(r);
+            } catch (const RegistryError& e) {
+                const bool blob_race =
+                    e.http_status() == 400 &&
+                    std::string_view(e.what()).find("MANIFEST_BLOB_UNKNOWN") != std::string::npos;
+                if (!blobs_present || !blob_race || attempt == 3) {
+                    throw;
+                }
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(100 << attempt));
+            op.check();
+        }
+    }
+
+    Descriptor push_manifest(Op& op,
+                             const Reference& ref,
+                             const RawContent& content,
+                             bool blobs_present = false) {
         if (ref.has_digest() && ref.digest() != content.digest.to_string()) {
             throw Error(ErrorCode::kInvalidArgument, "pushing manifest " +
                                                          content.digest.to_string() + " as " +
@@ -340,7 +368,7 @@ public:
         r.headers.set("Content-Type", content.media_type);
         r.body = content.bytes;
         r.accept_status = {200, 201, 202};
-        const auto response = transport(ref)->send(r);
+        const auto response = send_manifest(op, ref, r, blobs_present);
         if (auto header = response.headers.get("Docker-Content-Digest")) {
             if (registry::trim(*header) != content.digest.to_string()) {
                 throw Error(ErrorCode::kDigestMismatch,
@@ -412,7 +440,7 @@ public:
     void push_manifest_if_absent(Op& op, const Reference& repo, const RawContent& manifest) {
         const auto ref = repo.without_tag().with_digest(manifest.digest.to_string());
         if (manifest_digest(op, ref, push_scope(repo)) != manifest.digest) {
-            push_manifest(op, ref, manifest);
+            push_manifest(op, ref, manifest, true);
         }
     }
 
@@ -424,7 +452,7 @@ public:
         if (manifest_digest(op, where, push_scope(dst)) == root.digest) {
             return root.descriptor();
         }
-        return push_manifest(op, where, root);
+        return push_manifest(op, where, root, true);
     }
 
     void delete_manifest(Op& op, const Reference& ref) {

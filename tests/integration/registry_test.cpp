@@ -836,6 +836,38 @@ TEST_F(RegistryTest, RetriesServerErrors) {
     EXPECT_GE(proxy_requests(env_, name + "/manifests/").size(), 3U);
 }
 
+TEST_F(RegistryTest, PushRetriesAManifestWhoseBlobsTheRegistryLostTrackOfForAMoment) {
+    // What distribution answers when a concurrent upload of the same blob is rewriting the
+    // repository's link to it while the manifest is checked: the push just put every blob, so it
+    // tries the manifest again.
+    Registry registry(plain_options());
+    const auto name = repo_name("blob-race");
+    const auto dst = Reference::parse(env_.fault_proxy + "/" + name + ":latest");
+    const auto root = seeded_root();
+    const std::string body =
+        R"({"errors":[{"code":"DIGEST_INVALID","message":"provided digest did not match uploaded content"},{"code":"MANIFEST_BLOB_UNKNOWN","message":"blob unknown to registry"}]})";
+    boost::json::object rule;
+    rule["kind"] = "status";
+    rule["status"] = 400;
+    rule["method"] = "PUT";
+    rule["path"] = "^/v2/" + name + "/manifests/";
+    rule["count"] = 2;
+    rule["body"] = body;
+    rule["headers"] = boost::json::object{{"Content-Type", "application/json"}};
+    ScopedFault fault(env_, boost::json::serialize(rule));
+    EXPECT_EQ(registry.push(seeded_layout(), root, dst).digest, root.digest);
+    // Every manifest once, plus the two refused and sent again.
+    const std::size_t manifests = seeded_layout().read_blob(root.digest).empty() ? 0 : 1;
+    std::size_t puts = 0;
+    for (const auto& [method, path] : proxy_requests(env_, name + "/manifests/")) {
+        puts += method == "PUT" ? 1 : 0;
+    }
+    EXPECT_GE(puts, manifests + 2);
+    const std::string raw = run("skopeo inspect --raw --tls-verify=false docker://" + env_.plain +
+                                "/" + name + ":latest");
+    EXPECT_EQ(Digest::of(raw), root.digest);
+}
+
 TEST_F(RegistryTest, CreatesAnIndexFromManifestsAndInspectsIt) {
     Registry registry(plain_options());
     const auto base = busybox(env_.plain).without_tag();
