@@ -329,9 +329,10 @@ public:
     }
 
     // PUT of a manifest. `blobs_present`: this push has just seen or put every blob it lists, so
-    // a registry that still reports one unknown is racing a concurrent upload of the same blob
-    // to the repository (distribution writes the repository's blob link in place, and a manifest
-    // checked meanwhile reads it torn): the PUT is tried again a few times before that is an error.
+    // a registry that still reports one unknown is racing a concurrent upload of the same blob to
+    // the repository (seen with distribution under two simultaneous pushes: DIGEST_INVALID plus
+    // MANIFEST_BLOB_UNKNOWN for a manifest whose blobs are all there): the PUT is tried again a
+    // few times, 0.1 s apart and doubling, before that is an error.
     registry::HttpResponse send_manifest(Op& op,
                                          const Reference& ref,
                                          const registry::TransportRequest& r,
