@@ -28,21 +28,14 @@ namespace xarch::executor {
 namespace {
 
 namespace fs = std::filesystem;
+using test::read_text;
 using test::tree;
+using test::write_text;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
 // An mtime well in the past, so that any change made now would show.
 constexpr time_t kOldTime = 1000000000;
-
-void write_text(const fs::path& path, const std::string& text) {
-    std::ofstream(path, std::ios::binary) << text;
-}
-
-std::string read_text(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-}
 
 std::pair<time_t, long> mtime_of(const fs::path& path) {
     struct stat st {};

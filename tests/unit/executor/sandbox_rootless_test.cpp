@@ -37,21 +37,14 @@ namespace xarch::executor {
 namespace {
 
 namespace fs = std::filesystem;
+using test::read_text;
 using test::tree;
+using test::write_text;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
 constexpr uid_t kNobody = 65534;
-
-void write_text(const fs::path& path, const std::string& text) {
-    std::ofstream(path, std::ios::binary) << text;
-}
-
-std::string read_text(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-}
 
 // Runs `body` in a forked child that dropped to nobody (no supplementary groups) and returns
 // what it returned, or "!" and the message of what it threw. `prepare` runs before, as root; a
