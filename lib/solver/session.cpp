@@ -884,7 +884,11 @@ BuildResult BuildSession::run() {
 
     std::vector<ImageState> states(plan_.results.size());
     {
-        JobGroup group(token_, jobs_);
+        // Every platform at once, as BuildKit runs them: a RUN's work is its process's (under
+        // QEMU, the emulator's), which the kernel shares out; a slot per core would leave a
+        // platform waiting for another's RUN to end. Layer writers have their own bound.
+        const unsigned platforms = static_cast<unsigned>(plan_.results.size());
+        JobGroup group(token_, std::max(jobs_, platforms));
         for (std::size_t i = 0; i < plan_.results.size(); ++i) {
             group.run([this, i, &states] { states[i] = instance(plan_.results[i].instance); });
         }
