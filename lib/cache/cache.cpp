@@ -141,49 +141,30 @@ void Cache::put_record(const Digest& key, std::string_view json) {
 Cache::LayerPtr Cache::unpacked(const Digest& diff_id, const Unpack& unpack) {
     const std::string hex(diff_id.hex());
     const stdfs::path entries_file = dir_ / "unpacked" / hex / kEntriesFile;
-    std::promise<LayerPtr> promise;
-    std::shared_future<LayerPtr> future;
-    bool mine = false;
+    LayerPtr known;
     {
         std::lock_guard lock(mutex_);
         if (auto it = layers_.find(hex); it != layers_.end()) {
-            future = it->second;
-        } else {
-            future = promise.get_future().share();
-            layers_.emplace(hex, future);
-            mine = true;
+            known = it->second;
         }
     }
-    if (!mine) {
-        LayerPtr layer = future.get();  // rethrows the unpacker's failure
+    if (known) {
         if (stdfs::exists(entries_file)) {
             touch(entries_file);
-            return layer;
+            return known;
         }
         // Pruned by another process since: forget it and unpack again.
-        {
-            std::lock_guard lock(mutex_);
-            if (auto it = layers_.find(hex);
-                it != layers_.end() &&
-                it->second.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
-                layers_.erase(it);
-            }
-        }
-        return unpacked(diff_id, unpack);
+        std::lock_guard lock(mutex_);
+        layers_.erase(hex);
     }
-    try {
+    // Threads asking at once share one unpack (processes race on the rename); a failure is
+    // tried again by the next caller.
+    return unpacking_.run(hex, [&] {
         LayerPtr layer = load_or_unpack(diff_id, unpack);
-        promise.set_value(layer);
+        std::lock_guard lock(mutex_);
+        layers_[hex] = layer;
         return layer;
-    } catch (...) {
-        {
-            // Later callers try again; those waiting now get this failure.
-            std::lock_guard lock(mutex_);
-            layers_.erase(hex);
-        }
-        promise.set_exception(std::current_exception());
-        throw;
-    }
+    });
 }
 
 Cache::LayerPtr Cache::load_or_unpack(const Digest& diff_id, const Unpack& unpack) {

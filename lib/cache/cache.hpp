@@ -6,6 +6,7 @@
 #include "layer/entry.hpp"
 #include "layer/merged_view.hpp"
 #include "oci/fs.hpp"
+#include "util/single_flight.hpp"
 
 #include <xarch/builder.hpp>
 #include <xarch/digest.hpp>
@@ -13,7 +14,6 @@
 
 #include <filesystem>
 #include <functional>
-#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -97,8 +97,8 @@ private:
     std::filesystem::path dir_;
     OciLayout content_;
     std::mutex mutex_;
-    // diff_id hex -> the layer (or the unpack under way), so that threads share one.
-    std::map<std::string, std::shared_future<LayerPtr>> layers_;
+    std::map<std::string, LayerPtr> layers_;  // diff_id hex -> the layer unpacked or loaded
+    util::SingleFlight<LayerPtr> unpacking_;
 };
 
 }  // namespace xarch::cache

@@ -494,39 +494,9 @@ fs::path SnapshotStore::layer_dir(const Digest& diff_id, const layer::MergedView
         }
         return place;
     }
-    std::promise<fs::path> promise;
-    std::shared_future<fs::path> future;
-    bool mine = false;
-    {
-        std::lock_guard lock(mutex_);
-        if (auto it = building_.find(hex); it != building_.end()) {
-            future = it->second;
-        } else {
-            future = promise.get_future().share();
-            building_.emplace(hex, future);
-            mine = true;
-        }
-    }
-    if (!mine) {
-        return future.get();  // rethrows the maker's failure
-    }
-    try {
-        fs::path made = build_layer_dir(hex, layer);
-        {
-            std::lock_guard lock(mutex_);
-            building_.erase(hex);
-        }
-        promise.set_value(made);
-        return made;
-    } catch (...) {
-        {
-            // Later callers try again; those waiting now get this failure.
-            std::lock_guard lock(mutex_);
-            building_.erase(hex);
-        }
-        promise.set_exception(std::current_exception());
-        throw;
-    }
+    // Threads asking at once share one build; once it is renamed into place, the check above
+    // finds it.
+    return building_.run(hex, [&] { return build_layer_dir(hex, layer); });
 }
 
 fs::path SnapshotStore::build_layer_dir(const std::string& hex,

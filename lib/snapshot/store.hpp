@@ -6,11 +6,11 @@
 #include "layer/entry.hpp"
 #include "layer/merged_view.hpp"
 #include "snapshot/upper_diff.hpp"
+#include "util/single_flight.hpp"
 
 #include <xarch/digest.hpp>
 
 #include <filesystem>
-#include <future>
 #include <map>
 #include <mutex>
 #include <string>
@@ -116,10 +116,7 @@ private:
     std::filesystem::path layers_, used_;  // this store's LayerArea under dir_
     std::once_flag probed_;
     OverlayMode overlay_ = OverlayMode::kNone;
-    std::mutex mutex_;
-    // diff_id hex -> the layer dir being made, so that threads share one build; removed once made
-    // (later callers find the directory).
-    std::map<std::string, std::shared_future<std::filesystem::path>> building_;
+    util::SingleFlight<std::filesystem::path> building_;  // layer dirs being made, by hex
 };
 
 // drop_unchanged_dirs() is declared in snapshot/upper_diff.hpp (included above).
