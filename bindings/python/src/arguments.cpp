@@ -2,6 +2,13 @@
 // Python arguments shared by the bindings (arguments.hpp).
 #include "arguments.hpp"
 
+#include "xarch/error.hpp"
+
+#include <pybind11/stl.h>
+
+#include <string_view>
+#include <utility>
+
 namespace py = pybind11;
 
 namespace xarch::python {
@@ -62,6 +69,50 @@ RegistryOptions registry_options(const std::vector<std::string>& insecure_regist
         options.chunk_size = *chunk_size;
     }
     return options;
+}
+
+namespace {
+
+// Docker's credential helpers name an identity token by this username.
+constexpr std::string_view kIdentityTokenUser = "<token>";
+
+}  // namespace
+
+CredentialsLookup credentials_lookup(std::function<py::object(const std::string&)> call,
+                                     std::function<void()> keep_exception) {
+    return [call = std::move(call), keep_exception = std::move(keep_exception)](
+               std::string_view registry) -> std::optional<Credentials> {
+        const std::string host(registry);
+        py::gil_scoped_acquire gil;
+        std::pair<std::string, std::string> answer;
+        try {
+            py::object result = call(host);
+            if (result.is_none()) {
+                return std::nullopt;
+            }
+            answer = result.cast<std::pair<std::string, std::string>>();
+        } catch (const py::cast_error&) {
+            throw Error(ErrorCode::kInvalidArgument,
+                        "the credentials callback must return (username, secret) or None for "
+                        "registry '" +
+                            host + "'");
+        } catch (...) {
+            keep_exception();
+            throw Error(ErrorCode::kAuthentication,
+                        "the credentials callback raised an exception for registry '" + host + "'");
+        }
+        Credentials credentials;
+        if (answer.first == kIdentityTokenUser) {
+            credentials.identity_token = std::move(answer.second);
+        } else {
+            credentials.username = std::move(answer.first);
+            credentials.password = std::move(answer.second);
+        }
+        if (credentials.empty()) {
+            return std::nullopt;
+        }
+        return credentials;
+    };
 }
 
 }  // namespace xarch::python

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Python arguments the bindings accept in several places: a platform as str or xarch.Platform,
-// platform lists ("amd64,arm64" or an iterable), and the type name error messages quote.
+// platform lists ("amd64,arm64" or an iterable), registry options and the credentials callable,
+// and the type name error messages quote.
 #pragma once
 
 #include "xarch/platform.hpp"
@@ -10,6 +11,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -36,5 +38,13 @@ RegistryOptions registry_options(const std::vector<std::string>& insecure_regist
                                  const std::optional<std::string>& user_agent,
                                  std::optional<std::int64_t> chunk_threshold,
                                  std::optional<std::int64_t> chunk_size);
+
+// A CredentialsLookup over a Python credentials callable (Registry's and Builder's
+// `credentials`): `call(host)` calls it, the GIL held, and gives its answer, (username, secret)
+// or None ("<token>" as the username makes the secret an identity token, as Docker's credential
+// helpers name one); `keep_exception()` stores the exception it raised, for the binding to
+// re-raise once the operation has failed.
+CredentialsLookup credentials_lookup(std::function<pybind11::object(const std::string&)> call,
+                                     std::function<void()> keep_exception);
 
 }  // namespace xarch::python

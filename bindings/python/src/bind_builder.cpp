@@ -83,45 +83,6 @@ private:
     std::exception_ptr pending_;
 };
 
-// Docker's credential helpers name an identity token by this username.
-constexpr std::string_view kIdentityTokenUser = "<token>";
-
-// As xarch.Registry's credentials callable: (username, secret) or None.
-CredentialsLookup credentials_lookup(std::shared_ptr<Hook> hook) {
-    return [hook = std::move(hook)](std::string_view registry) -> std::optional<Credentials> {
-        const std::string host(registry);
-        py::gil_scoped_acquire gil;
-        std::pair<std::string, std::string> answer;
-        try {
-            py::object result = hook->callable()(host);
-            if (result.is_none()) {
-                return std::nullopt;
-            }
-            answer = result.cast<std::pair<std::string, std::string>>();
-        } catch (const py::cast_error&) {
-            throw Error(ErrorCode::kInvalidArgument,
-                        "the credentials callback must return (username, secret) or None for "
-                        "registry '" +
-                            host + "'");
-        } catch (...) {
-            hook->keep(std::current_exception());
-            throw Error(ErrorCode::kAuthentication,
-                        "the credentials callback raised an exception for registry '" + host + "'");
-        }
-        Credentials credentials;
-        if (answer.first == kIdentityTokenUser) {
-            credentials.identity_token = std::move(answer.second);
-        } else {
-            credentials.username = std::move(answer.first);
-            credentials.password = std::move(answer.second);
-        }
-        if (credentials.empty()) {
-            return std::nullopt;
-        }
-        return credentials;
-    };
-}
-
 // Calls the progress callable; once it raised, it is not called again and the builder is
 // cancelled (the C++ callback may not throw).
 ProgressCallback progress_hook(std::shared_ptr<Hook> hook, Builder& builder) {
@@ -258,7 +219,9 @@ std::unique_ptr<PyBuilder> make_builder(const std::optional<std::filesystem::pat
     std::shared_ptr<Hook> hook;
     if (!credentials.is_none()) {
         hook = std::make_shared<Hook>(credentials);
-        registry.credentials = credentials_lookup(hook);
+        registry.credentials =
+            credentials_lookup([hook](const std::string& host) { return hook->callable()(host); },
+                               [hook] { hook->keep(std::current_exception()); });
     } else if (anonymous) {
         registry.credentials = nullptr;
     }

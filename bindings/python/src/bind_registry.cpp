@@ -262,45 +262,6 @@ private:
     std::exception_ptr pending_;
 };
 
-// Docker's credential helpers name an identity token by this username.
-constexpr std::string_view kIdentityTokenUser = "<token>";
-
-CredentialsLookup credentials_lookup(std::shared_ptr<Callbacks> callbacks) {
-    return [callbacks =
-                std::move(callbacks)](std::string_view registry) -> std::optional<Credentials> {
-        const std::string host(registry);
-        py::gil_scoped_acquire gil;
-        std::pair<std::string, std::string> answer;
-        try {
-            py::object result = callbacks->credentials(host);
-            if (result.is_none()) {
-                return std::nullopt;
-            }
-            answer = result.cast<std::pair<std::string, std::string>>();
-        } catch (const py::cast_error&) {
-            throw Error(ErrorCode::kInvalidArgument,
-                        "the credentials callback must return (username, secret) or None for "
-                        "registry '" +
-                            host + "'");
-        } catch (...) {
-            callbacks->keep_current_exception();
-            throw Error(ErrorCode::kAuthentication,
-                        "the credentials callback raised an exception for registry '" + host + "'");
-        }
-        Credentials credentials;
-        if (answer.first == kIdentityTokenUser) {
-            credentials.identity_token = std::move(answer.second);
-        } else {
-            credentials.username = std::move(answer.first);
-            credentials.password = std::move(answer.second);
-        }
-        if (credentials.empty()) {
-            return std::nullopt;
-        }
-        return credentials;
-    };
-}
-
 // Calls the Python progress callable (when there is one) and checks for Ctrl-C: false, which
 // cancels the operation, when it returned False, raised, or a signal handler raised.
 TransferProgressCallback progress_hook(std::shared_ptr<Callbacks> callbacks) {
@@ -391,7 +352,9 @@ std::unique_ptr<PyRegistry> make_registry(const std::vector<std::string>& insecu
         registry_options(insecure_registries, ca_bundle, certs_dir, jobs, retry_attempts,
                          user_agent, chunk_threshold, chunk_size);
     if (!credentials.is_none()) {
-        options.credentials = credentials_lookup(callbacks);
+        options.credentials = credentials_lookup(
+            [callbacks](const std::string& host) { return callbacks->credentials(host); },
+            [callbacks] { callbacks->keep_current_exception(); });
     } else if (anonymous) {
         options.credentials = nullptr;
     }
