@@ -5,6 +5,7 @@
 #include "capi_internal.hpp"
 
 #include <xarch/builder.hpp>
+#include <xarch/builders.hpp>
 #include <xarch/progress.hpp>
 
 #include <atomic>
@@ -24,7 +25,7 @@ namespace xarch::capi {
 namespace {
 
 constexpr std::uint32_t kKnownBuildFlags =
-    XARCH_BUILD_PUSH | XARCH_BUILD_LOAD | XARCH_BUILD_NO_CACHE;
+    XARCH_BUILD_PUSH | XARCH_BUILD_LOAD | XARCH_BUILD_NO_CACHE | XARCH_BUILD_PULL;
 
 // The C enum mirrors ProgressEvent::Kind value for value.
 constexpr int to_c_kind(ProgressEvent::Kind kind) noexcept {
@@ -68,6 +69,10 @@ BuilderOptions to_builder_options(const xarch_builder_options* options) {
                          std::to_string(options->snapshotter) +
                          ": use XARCH_SNAPSHOTTER_AUTO, _OVERLAYFS or _NATIVE");
         }
+    }
+    if (options->version >= 3 && options->builder != nullptr) {
+        const BuilderStore store;
+        result.builder = *options->builder == '\0' ? store.current() : store.get(options->builder);
     }
     return result;
 }
@@ -149,6 +154,7 @@ BuildOptions to_build_options(const xarch_build_options* options) {
         result.outputs.push_back(std::move(load));
     }
     result.no_cache = (options->flags & XARCH_BUILD_NO_CACHE) != 0;
+    result.pull = (options->flags & XARCH_BUILD_PULL) != 0;
     result.annotations =
         to_strings(options->annotations, options->annotations_count, "annotations");
     for (const std::string& text :
@@ -221,6 +227,9 @@ int xarch_builder_options_init(xarch_builder_options* out, unsigned int version)
         out->registry = nullptr;
         if (version >= 2) {
             out->snapshotter = XARCH_SNAPSHOTTER_AUTO;
+        }
+        if (version >= 3) {
+            out->builder = nullptr;
         }
     });
 }

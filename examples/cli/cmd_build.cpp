@@ -4,6 +4,7 @@
 #include "progress_view.hpp"
 #include "registry_flags.hpp"
 #include "xarch/builder.hpp"
+#include "xarch/builders.hpp"
 #include "xarch/context.hpp"
 #include "xarch/error.hpp"
 
@@ -13,6 +14,7 @@
 #include <algorithm>
 #include <atomic>
 #include <csignal>
+#include <cstdlib>
 #include <iostream>
 #include <iterator>
 #include <memory>
@@ -142,6 +144,7 @@ int run_build(const ParsedArgs& args, Io& io) {
         }
     }
     options.no_cache = args.has("no-cache");
+    options.pull = args.has("pull");
     for (const std::string& c : args.all("cache-from")) {
         options.cache_from.push_back(CacheSpec::parse(c));
     }
@@ -156,13 +159,27 @@ int run_build(const ParsedArgs& args, Io& io) {
     std::unique_ptr<ProgressView> view =
         ProgressView::create(mode, io.err, isatty(STDERR_FILENO) != 0);
     options.progress = [&view](const ProgressEvent& event) { view->on_event(event); };
+    // --builder, else $XARCH_BUILDER (buildx: BUILDX_BUILDER), else the one `xarch use` chose.
+    const BuilderStore store;
+    std::string builder_name = args.get("builder");
+    if (const char* env = std::getenv("XARCH_BUILDER"); builder_name.empty() && env != nullptr) {
+        builder_name = env;
+    }
+    const BuilderSpec builder_spec =
+        builder_name.empty() ? store.current() : store.get(builder_name);
     if (options.outputs.empty()) {
-        io.err << "WARNING: No output specified with the embedded driver. Build result will only "
-                  "remain in the build cache. To push result image into registry use --push or "
-                  "to load image into docker use --load\n";
+        if (builder_spec.driver() == Driver::kDocker) {
+            io.err << "WARNING: No output specified with the docker driver. The image stays in "
+                      "the engine that built it. To push result image into registry use --push\n";
+        } else {
+            io.err << "WARNING: No output specified with the embedded driver. Build result will "
+                      "only remain in the build cache. To push result image into registry use "
+                      "--push or to load image into docker use --load\n";
+        }
     }
 
     BuilderOptions builder_options;
+    builder_options.builder = builder_spec;
     builder_options.cache_dir = args.get("cache-dir");
     builder_options.registry = registry_options(args);
     Builder builder(std::move(builder_options));
@@ -191,6 +208,7 @@ Command make_build_command() {
         {"build-arg", '\0', true, "stringArray", "Set build-time variables", ""},
         {"build-context", '\0', true, "stringArray", "Additional build contexts (e.g., name=path)",
          ""},
+        {"builder", '\0', true, "string", "Override the configured builder instance", ""},
         {"cache-dir", '\0', true, "string", "Build cache directory (default $XDG_CACHE_HOME/xarch)",
          ""},
         {"cache-from", '\0', true, "stringArray",
@@ -206,6 +224,7 @@ Command make_build_command() {
         {"output", 'o', true, "stringArray",
          "Output destination (format: \"type=local,dest=path\")", ""},
         {"platform", '\0', true, "stringArray", "Set target platform for build", ""},
+        {"pull", '\0', false, "", "Always attempt to pull all referenced images", ""},
         {"progress", '\0', true, "string",
          "Set type of progress output (\"auto\", \"quiet\", \"plain\", \"tty\", \"rawjson\")",
          "auto"},
@@ -226,14 +245,17 @@ Command make_build_command() {
         .usage = "[OPTIONS] PATH | -",
         .summary = "Start a build",
         .description =
-            "Build an image from a Dockerfile for one or more platforms, in this process, as\n"
-            "docker buildx build does: steps cached in the build cache, layers identical for\n"
-            "several platforms built once, the result pushed, written or loaded as --output\n"
-            "says. RUN is not supported yet.\n\n"
+            "Build an image from a Dockerfile for one or more platforms, as docker buildx\n"
+            "build does: in this process (the embedded driver: steps cached in the build cache,\n"
+            "layers identical for several platforms built once, RUN in a sandbox, foreign\n"
+            "platforms through QEMU) or on the nodes of a builder made with `xarch create`\n"
+            "(Docker Engines, each platform on the node that runs it natively); the result\n"
+            "pushed, written or loaded as --output says.\n\n"
             "Examples:\n"
             "  xarch build --platform amd64,arm,arm64 -t localhost:5000/app --push .\n"
             "  xarch build -o type=oci,dest=app.tar .\n"
-            "  xarch build --load -t app .",
+            "  xarch build --load -t app .\n"
+            "  xarch build --builder engines --platform amd64,arm64 -t localhost:5000/app --push .",
         .flags = std::move(flags),
         .subcommands = {},
         .run = run_build,

@@ -38,6 +38,9 @@ int dispatch(const Command& root, const std::vector<std::string>& args, Io& io);
 
 Command make_root_command();
 Command make_ls_command();
+Command make_create_command();
+Command make_use_command();
+Command make_rm_command();
 Command make_emulators_command();
 Command make_debug_command();
 Command make_debug_context_files_command();

@@ -17,7 +17,8 @@ Command make_root_command() {
         .summary = "",
         .description = "Build multi-platform container images from a Dockerfile, without a daemon.",
         .flags = {{"version", 'v', false, "", "Print version information and quit", ""}},
-        .subcommands = {make_build_command(), make_ls_command(), make_emulators_command(),
+        .subcommands = {make_build_command(), make_ls_command(), make_create_command(),
+                        make_use_command(), make_rm_command(), make_emulators_command(),
                         make_debug_command(), make_imagetools_command(), make_prune_command()},
         .run =
             [](const ParsedArgs& args, Io& io) {

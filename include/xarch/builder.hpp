@@ -7,6 +7,7 @@
 // tar of the final filesystem.
 #pragma once
 
+#include <xarch/builders.hpp>
 #include <xarch/context.hpp>
 #include <xarch/descriptor.hpp>
 #include <xarch/digest.hpp>
@@ -91,6 +92,10 @@ struct BuildOptions {
     std::vector<std::string> annotations;
     /// `--no-cache`: run every step again (results still go into the cache).
     bool no_cache = false;
+    /// `--pull`: fetch the base images again. Both drivers always ask the registry for a base's
+    /// tag once per build already (an engine's classic builder keeps one image per tag, so a
+    /// docker node pulls each platform's base before building it); kept for buildx's flag.
+    bool pull = false;
     std::vector<CacheSpec> cache_from;
     std::vector<CacheSpec> cache_to;
     /// `SOURCE_DATE_EPOCH` (seconds): the image and history `created` times and a clamp on
@@ -141,6 +146,12 @@ struct BuilderOptions {
     RegistryOptions registry;
     /// kOverlayfs fails a RUN where overlayfs cannot be mounted instead of copying.
     Snapshotter snapshotter = Snapshotter::kAuto;
+    /// The nodes to build on (`--builder`; BuilderStore().current() for the one `xarch use`
+    /// chose). nullopt, or one embedded node: everything runs in this process. Otherwise each
+    /// platform goes to the node that runs it natively, else to one that emulates it, all
+    /// nodes at once; Docker Engine nodes build with POST /build and push with their engine,
+    /// and this process assembles the index from the pushed manifests' digests.
+    std::optional<BuilderSpec> builder;
 };
 
 struct PruneOptions {
@@ -153,7 +164,8 @@ struct PruneResult {
     std::size_t removed_entries = 0;
 };
 
-/// Runs builds with the `embedded` driver: in this process. Thread-safe: several builds may run
+/// Runs builds with the `embedded` driver (in this process) or on the nodes of
+/// BuilderOptions::builder. Thread-safe: several builds may run
 /// at once on one Builder, and several processes may share one cache directory.
 class Builder {
 public:

@@ -160,7 +160,9 @@ ExportResult export_all(const ExportRequest& request, ExportContext& context) {
         const OutputSpec& spec = request.outputs[i];
         check_cancelled(context);
         const Vertex vertex = vertex_of(spec, i);
-        const ImageExport image{request, result.descriptor, names_of(request, spec)};
+        const auto by_digest = spec.attributes.find("push-by-digest");
+        const ImageExport image{request, result.descriptor, names_of(request, spec),
+                                by_digest != spec.attributes.end() && by_digest->second == "true"};
         context.progress.started(vertex.id, vertex.name);
         try {
             switch (spec.type) {

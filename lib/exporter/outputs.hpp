@@ -19,6 +19,8 @@ struct ImageExport {
     const ExportRequest& request;
     Descriptor root;
     std::vector<std::string> names;
+    // push-by-digest=true: the root is pushed without a tag (BuildKit's image exporter).
+    bool push_by_digest = false;
     // Every blob the root reaches: the index, manifests, configs, layers (each once).
     std::vector<Descriptor> blobs() const;
 };

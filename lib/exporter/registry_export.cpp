@@ -46,7 +46,8 @@ void export_registry(const ImageExport& image, ExportContext& context, const Ver
     };
     for (const auto& name : image.names) {
         check_cancelled(context);
-        const Reference destination = Reference::parse(name);
+        const Reference named = Reference::parse(name);
+        const Reference destination = image.push_by_digest ? named.without_tag() : named;
         progress.status(vertex.id, vertex.name, "pushing layers", 0, 0, false);
         context.registry.push(context.store, image.root, destination, options);
         progress.status(vertex.id, vertex.name, "pushing layers", 0, 0, true);

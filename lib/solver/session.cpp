@@ -266,7 +266,8 @@ const SourceTree& BuildSession::context_tree() {
         progress_.started(vertex, name);
         ScanOptions scan;
         scan.cache_dir = cache_.dir();
-        const std::vector<ContextEntry>& entries = context_.scan(scan);
+        const std::vector<ContextEntry>& entries =
+            reuse_context_scan_ ? context_.entries() : context_.scan(scan);
         const ScanStats& stats = context_.last_scan_stats();
         progress_.status(vertex, name, "transferring context:", stats.bytes_hashed, 0, true);
         context_tree_ = context_source(context_.directory(), entries);

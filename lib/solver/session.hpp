@@ -45,6 +45,9 @@ public:
     BuildSession& operator=(const BuildSession&) = delete;
 
     BuildResult run();
+    // The context was scanned for this build already (builds on several nodes share one scan):
+    // use its entries instead of scanning it again.
+    void reuse_context_scan() { reuse_context_scan_ = true; }
 
 private:
     struct StepContext;
@@ -124,6 +127,7 @@ private:
     MemoryBudget memory_;
 
     std::once_flag context_once_;
+    bool reuse_context_scan_ = false;
     std::optional<SourceTree> context_tree_;
     std::unordered_map<std::string, Digest> context_digests_;  // absolute file path -> digest
 

@@ -104,4 +104,32 @@ std::optional<std::string> base64_decode(std::string_view encoded) {
     return out;
 }
 
+std::string base64url_encode(std::string_view bytes) {
+    std::string out = base64_encode(bytes);
+    for (char& c : out) {
+        if (c == '+') {
+            c = '-';
+        } else if (c == '/') {
+            c = '_';
+        }
+    }
+    return out;
+}
+
+std::optional<std::string> base64url_decode(std::string_view text) {
+    // The standard alphabet's '+' and '/' are not part of this one.
+    if (text.find_first_of("+/") != std::string_view::npos) {
+        return std::nullopt;
+    }
+    std::string standard(text);
+    for (char& c : standard) {
+        if (c == '-') {
+            c = '+';
+        } else if (c == '_') {
+            c = '/';
+        }
+    }
+    return base64_decode(standard);
+}
+
 }  // namespace xarch::util

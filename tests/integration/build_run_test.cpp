@@ -5,6 +5,7 @@
 // mounts across builds; secrets absent from every blob; the same build as an unprivileged user
 // (which, until rootless RUN lands, must fail saying RUN needs root).
 // Registers the arm64 and arm emulators when missing and removes what it registered afterwards.
+#include "integration/build_support.hpp"
 #include "integration/dockerd/dockerd_env.hpp"
 #include "integration/registry/registry_env.hpp"
 #include "integration/test_support.hpp"
@@ -41,89 +42,12 @@ using test::read_file;
 using test::run;
 using test::write_file;
 
-// The platforms the seed builds, with what `uname -m` says on each and the TARGETARCH it gets.
-struct SeedPlatform {
-    const char* platform;
-    const char* machine;
-    const char* targetarch;
-};
-constexpr SeedPlatform kSeedPlatforms[] = {
-    {"linux/amd64", "x86_64", "amd64"},
-    {"linux/arm64", "aarch64", "arm64"},
-    {"linux/arm/v7", "armv7l", "arm"},
-};
-
-std::string quote(const std::string& s) {
-    std::string out = "'";
-    for (char c : s) {
-        out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    }
-    return out + "'";
-}
-
-std::vector<std::string> lines_of(const std::string& text) {
-    std::vector<std::string> out;
-    std::istringstream in(text);
-    for (std::string line; std::getline(in, line);) {
-        out.push_back(line);
-    }
-    return out;
-}
-
-// Every event of a build, with the step names their vertexes carry (log events may omit it).
-struct Events {
-    std::mutex mutex;
-    std::vector<ProgressEvent> all;
-    std::map<std::string, std::string> names;
-
-    ProgressCallback callback() {
-        return [this](const ProgressEvent& e) {
-            std::lock_guard lock(mutex);
-            if (!e.name.empty()) {
-                names[e.vertex] = e.name;
-            }
-            all.push_back(e);
-        };
-    }
-    // The names of the steps that started.
-    std::vector<std::string> started() {
-        std::lock_guard lock(mutex);
-        std::vector<std::string> out;
-        for (const ProgressEvent& e : all) {
-            if (e.kind == ProgressEvent::Kind::kVertexStarted) {
-                out.push_back(names[e.vertex]);
-            }
-        }
-        return out;
-    }
-    // The log lines of the steps whose name contains `step`.
-    std::vector<std::string> logs(std::string_view step) {
-        std::lock_guard lock(mutex);
-        std::vector<std::string> out;
-        for (const ProgressEvent& e : all) {
-            if (e.kind == ProgressEvent::Kind::kLog &&
-                names[e.vertex].find(step) != std::string::npos) {
-                for (const std::string& line : lines_of(e.message)) {
-                    out.push_back(line);
-                }
-            }
-        }
-        return out;
-    }
-    // Every text an event carries: log lines, errors, warnings, statuses.
-    std::string all_text() {
-        std::lock_guard lock(mutex);
-        std::string out;
-        for (const ProgressEvent& e : all) {
-            out += e.name + "\n" + e.id + "\n" + e.message + "\n";
-        }
-        return out;
-    }
-};
-
-bool contains(const std::vector<std::string>& v, std::string_view s) {
-    return std::find(v.begin(), v.end(), s) != v.end();
-}
+using test::contains;
+using test::Events;
+using test::kSeedPlatforms;
+using test::lines_of;
+using test::quote;
+using test::SeedPlatform;
 
 // An OCI layout written by type=oci,tar=false: its single image's manifest and blob paths.
 struct LayoutImage {
@@ -172,41 +96,8 @@ std::vector<std::string> tar_names(const fs::path& blob) {
 class BuildRunTest : public testing::Test {
 protected:
     // The foreign platforms' emulators, registered once for the suite when missing (as root).
-    static void SetUpTestSuite() {
-        if (foreign_runnable() || ::geteuid() != 0) {
-            return;
-        }
-        try {
-            for (const emulators::Change& c : emulators::install("arm64,arm")) {
-                if (c.outcome == emulators::Outcome::kInstalled) {
-                    registered_.push_back(c.name);
-                }
-            }
-        } catch (const Error& e) {
-            std::cerr << "cannot register the emulators: " << e.what() << "\n";
-        }
-    }
-
-    static void TearDownTestSuite() {
-        for (const std::string& name : registered_) {
-            try {
-                emulators::uninstall(name);
-            } catch (const Error& e) {
-                std::cerr << "cannot remove the emulator " << name << ": " << e.what() << "\n";
-            }
-        }
-        registered_.clear();
-    }
-
-    static bool foreign_runnable() {
-        bool arm64 = false;
-        bool arm = false;
-        for (const Platform& p : emulators::runnable_platforms()) {
-            arm64 = arm64 || p.to_string() == "linux/arm64";
-            arm = arm || p.to_string() == "linux/arm/v7";
-        }
-        return arm64 && arm;
-    }
+    static void SetUpTestSuite() { test::ForeignEmulators::register_missing(); }
+    static void TearDownTestSuite() { test::ForeignEmulators::remove_registered(); }
 
     void SetUp() override {
         std::string why;
@@ -275,28 +166,12 @@ protected:
     std::string base_;
     fs::path root_;
     fs::path cache_dir_;
-    static std::vector<std::string> registered_;
 };
-
-std::vector<std::string> BuildRunTest::registered_;
-
-#define XARCH_REQUIRE_FOREIGN()                                                       \
-    do {                                                                              \
-        if (!foreign_runnable()) {                                                    \
-            GTEST_SKIP() << "linux/arm64 and linux/arm/v7 need QEMU in binfmt_misc, " \
-                            "which only root can register";                           \
-        }                                                                             \
-    } while (false)
 
 TEST_F(BuildRunTest, SeedThreePlatforms) {
     XARCH_REQUIRE_FOREIGN();
     // The seed's Dockerfile byte for byte, only the base image's registry host changed.
-    std::string dockerfile = read_file(XARCH_SEED_DOCKERFILE);
-    const std::string seed_base = "busybox:uclibc";
-    const std::size_t at = dockerfile.find(seed_base);
-    ASSERT_NE(at, std::string::npos) << dockerfile;
-    dockerfile.replace(at, seed_base.size(), base_);
-    const fs::path ctx = make_context(dockerfile);
+    const fs::path ctx = make_context(test::seed_dockerfile(XARCH_SEED_DOCKERFILE, base_));
 
     const std::string image = env_.plain + "/mytest/build-run-seed:v1";
     BuildOptions options = options_for({"amd64", "arm", "arm64"});

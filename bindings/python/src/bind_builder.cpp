@@ -6,6 +6,7 @@
 #include "arguments.hpp"
 #include "bindings.hpp"
 #include "xarch/builder.hpp"
+#include "xarch/builders.hpp"
 #include "xarch/context.hpp"
 #include "xarch/credentials.hpp"
 #include "xarch/descriptor.hpp"
@@ -200,7 +201,8 @@ std::unique_ptr<PyBuilder> make_builder(const std::optional<std::filesystem::pat
                                         const py::object& credentials,
                                         bool anonymous,
                                         std::optional<std::int64_t> chunk_threshold,
-                                        std::optional<std::int64_t> chunk_size) {
+                                        std::optional<std::int64_t> chunk_size,
+                                        const std::optional<std::string>& builder) {
     if (!credentials.is_none() && !PyCallable_Check(credentials.ptr())) {
         throw py::type_error("credentials must be callable(registry) -> (username, secret) | None");
     }
@@ -213,6 +215,11 @@ std::unique_ptr<PyBuilder> make_builder(const std::optional<std::filesystem::pat
         options.cache_dir = std::filesystem::absolute(*cache_dir);
     }
     options.jobs = jobs;
+    if (builder) {
+        // A builder of `xarch create`; "" is the current one (`xarch use`).
+        const BuilderStore store;
+        options.builder = builder->empty() ? store.current() : store.get(*builder);
+    }
     options.registry = registry_options(insecure_registries, ca_bundle, certs_dir, transfer_jobs,
                                         retry_attempts, user_agent, chunk_threshold, chunk_size);
     RegistryOptions& registry = options.registry;
@@ -238,6 +245,7 @@ BuildResult build(PyBuilder& self,
                   bool load,
                   const Strings& annotations,
                   bool no_cache,
+                  bool pull,
                   const Strings& cache_from,
                   const Strings& cache_to,
                   std::optional<std::int64_t> source_date_epoch,
@@ -269,6 +277,7 @@ BuildResult build(PyBuilder& self,
     options.annotations = annotations;
     options.allow = allow;
     options.no_cache = no_cache;
+    options.pull = pull;
     for (const std::string& spec : cache_from) {
         options.cache_from.push_back(CacheSpec::parse(spec));
     }
@@ -422,18 +431,22 @@ callable.)doc")
              py::arg("retry_attempts") = registry_defaults.retry_attempts,
              py::arg("user_agent") = py::none(), py::arg("credentials") = py::none(),
              py::arg("anonymous") = false, py::arg("chunk_threshold") = py::none(),
-             py::arg("chunk_size") = py::none(),
+             py::arg("chunk_size") = py::none(), py::arg("builder") = py::none(),
              R"doc(Makes a builder. cache_dir: the cache (default $XDG_CACHE_HOME/xarch, else
-~/.cache/xarch); jobs: steps run at once (0: one per core). The other options
-are xarch.Registry's. Raises Error when the cache directory cannot be made.)doc")
+~/.cache/xarch); jobs: steps run at once (0: one per core); builder: a builder
+made with `xarch create` to build on (its Docker Engine and embedded nodes,
+each platform on the node that runs it natively), "" for the current one
+(`xarch use`), None to build in this process. The other options are
+xarch.Registry's. Raises Error when the cache directory cannot be made, NotFound
+for an unknown builder.)doc")
         .def("build", &build, py::arg("context"), py::kw_only(), py::arg("platforms") = py::none(),
              py::arg("tags") = Strings(), py::arg("outputs") = Strings(), py::arg("push") = false,
              py::arg("load") = false, py::arg("annotations") = Strings(),
-             py::arg("no_cache") = false, py::arg("cache_from") = Strings(),
-             py::arg("cache_to") = Strings(), py::arg("source_date_epoch") = py::none(),
-             py::arg("metadata_file") = py::none(), py::arg("iid_file") = py::none(),
-             py::arg("docker_host") = py::none(), py::arg("allow") = Strings(),
-             py::arg("progress") = py::none(),
+             py::arg("no_cache") = false, py::arg("pull") = false,
+             py::arg("cache_from") = Strings(), py::arg("cache_to") = Strings(),
+             py::arg("source_date_epoch") = py::none(), py::arg("metadata_file") = py::none(),
+             py::arg("iid_file") = py::none(), py::arg("docker_host") = py::none(),
+             py::arg("allow") = Strings(), py::arg("progress") = py::none(),
              R"doc(Builds `context` and returns a BuildResult.
 
 platforms: "amd64,arm64", a list of str or Platform, or None (the host's).

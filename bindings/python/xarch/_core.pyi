@@ -626,9 +626,11 @@ class Builder:
         anonymous: bool = False,
         chunk_threshold: Optional[int] = None,
         chunk_size: Optional[int] = None,
+        builder: Optional[str] = None,
     ) -> None:
         """cache_dir: default $XDG_CACHE_HOME/xarch, else ~/.cache/xarch; jobs: steps at once
-        (0: one per core). The other options are xarch.Registry's."""
+        (0: one per core); builder: a builder of `xarch create` ("" the current one), None to
+        build in this process. The other options are xarch.Registry's."""
     def build(
         self,
         context: BuildContext,
@@ -640,6 +642,7 @@ class Builder:
         load: bool = False,
         annotations: Sequence[str] = ...,
         no_cache: bool = False,
+        pull: bool = False,
         cache_from: Sequence[str] = ...,
         cache_to: Sequence[str] = ...,
         source_date_epoch: Optional[int] = None,

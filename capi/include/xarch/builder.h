@@ -87,6 +87,13 @@ typedef struct xarch_builder_options {
     const xarch_registry_options* registry;
     /* version 2 */
     int snapshotter; /* XARCH_SNAPSHOTTER_*: how RUN steps get their writable filesystem */
+    /* version 3 */
+    /* The builder made with `xarch create` to build on (its nodes: Docker Engines and/or this
+     * process, each platform routed to the node that runs it natively): NULL: none, everything
+     * in this process; "": the current one (`xarch use`, "default" until then); else its name
+     * (XARCH_ENOTFOUND from xarch_builder_new when there is no such builder). Read from
+     * builders.json ($XDG_CONFIG_HOME/xarch, else $HOME/.config/xarch) by xarch_builder_new. */
+    const char* builder;
 } xarch_builder_options;
 
 /* Values of xarch_builder_options.snapshotter (buildkitd's --oci-worker-snapshotter). */
@@ -94,9 +101,9 @@ typedef struct xarch_builder_options {
 #define XARCH_SNAPSHOTTER_OVERLAYFS 1 /* overlayfs or fail the RUN */
 #define XARCH_SNAPSHOTTER_NATIVE 2    /* a copy of the stage, compared with it afterwards */
 
-#define XARCH_BUILDER_OPTIONS_VERSION 2
+#define XARCH_BUILDER_OPTIONS_VERSION 3
 #define XARCH_BUILDER_OPTIONS_INIT \
-    { XARCH_BUILDER_OPTIONS_VERSION, NULL, 0, NULL, XARCH_SNAPSHOTTER_AUTO }
+    { XARCH_BUILDER_OPTIONS_VERSION, NULL, 0, NULL, XARCH_SNAPSHOTTER_AUTO, NULL }
 
 /* Fills *out with the defaults for struct version `version` (normally
  * XARCH_BUILDER_OPTIONS_VERSION). XARCH_EINVAL for NULL out or version 0; XARCH_EUNSUPPORTED for
@@ -108,6 +115,7 @@ XARCH_API int xarch_builder_options_init(xarch_builder_options* out, unsigned in
 #define XARCH_BUILD_PUSH 0x1u     /* --push: adds the output type=registry */
 #define XARCH_BUILD_LOAD 0x2u     /* --load: adds the output type=docker (the Docker Engine) */
 #define XARCH_BUILD_NO_CACHE 0x4u /* --no-cache: run every step again */
+#define XARCH_BUILD_PULL 0x8u     /* --pull: Docker Engine nodes pull the base images again */
 
 /* One build, as buildx's flags give it. A versioned struct: set `version` with
  * XARCH_BUILD_OPTIONS_INIT or xarch_build_options_init(); the library reads only the fields of

@@ -29,4 +29,17 @@ inline std::string test_docker_host(const std::string& env_file, std::string* wh
     return {};
 }
 
+// The value of `key` in `env_file` (DOCKER_TLS_HOST, DOCKER_TLS_CERT_PATH, ...); "" when the
+// file or the key is not there.
+inline std::string test_dockerd_value(const std::string& env_file, const std::string& key) {
+    std::ifstream in(env_file);
+    std::string line;
+    while (std::getline(in, line)) {
+        if (line.starts_with(key + "=")) {
+            return line.substr(key.size() + 1);
+        }
+    }
+    return {};
+}
+
 }  // namespace xarch::test

@@ -18,6 +18,18 @@ if [ -f "$state/started.pid" ]; then
         kill -0 "$pid" 2>/dev/null && kill -9 "$pid"
     fi
 fi
+# A dockerd that was killed (the engine-dies tests) leaves its containerd's shims running: each
+# names this state folder's containerd socket in its arguments, which no other process does.
+shim_socket="$state/exec/containerd/containerd.sock"
+for cmdline in /proc/[0-9]*/cmdline; do
+    if tr '\0' ' ' 2>/dev/null < "$cmdline" | grep -qF -- "-address $shim_socket"; then
+        pid=${cmdline#/proc/}
+        pid=${pid%/cmdline}
+        kill "$pid" 2>/dev/null
+        sleep 0.5
+        kill -0 "$pid" 2>/dev/null && kill -9 "$pid" 2>/dev/null
+    fi
+done
 [ -f "$state/socket" ] && rm -f "$(cat "$state/socket")"
 if [ "$keep" != "--keep" ]; then
     # vfs layers can be read-only directories: make them writable before removing.
