@@ -212,8 +212,38 @@ BuildResult build_on_nodes(const BuilderSpec& builder,
                                                      "--append --name " +
                                                      builder.name + " ENDPOINT");
     }
-    std::vector<NodeStatus> statuses(builder.nodes.size());
-    {
+    // One client per engine node, made once; its engine's own platform is BUILDPLATFORM there.
+    std::map<std::size_t, std::shared_ptr<engine::Client>> clients;
+    std::map<std::size_t, Platform> engine_platforms;
+    auto connect = [&](std::size_t node) {
+        if (clients.contains(node)) {
+            return;
+        }
+        const NodeSpec& spec = builder.nodes.at(node);
+        try {
+            auto client = std::make_shared<engine::Client>(engine::resolve_endpoint(spec.endpoint));
+            const engine::EngineInfo info = client->info();
+            engine_platforms.emplace(node, Platform(info.os, info.architecture).normalized());
+            clients.emplace(node, std::move(client));
+        } catch (const Error& e) {
+            throw Error(e.code(),
+                        "builder \"" + builder.name + "\" node \"" + spec.name + "\": " + e.what());
+        }
+    };
+
+    std::vector<Platform> wanted;
+    std::vector<std::size_t> node_of;  // per wanted platform
+    if (builder.nodes.size() == 1) {
+        // One node builds whatever is asked of it (an engine that cannot says so itself): no
+        // need to ask it what it runs first.
+        wanted = wanted_platforms(options, {});
+        if (options.platforms.empty() && builder.nodes.front().driver == Driver::kDocker) {
+            connect(0);
+            wanted = {engine_platforms.at(0)};
+        }
+        node_of.assign(wanted.size(), 0);
+    } else {
+        std::vector<NodeStatus> statuses(builder.nodes.size());
         std::vector<std::thread> threads;
         for (std::size_t i = 0; i < builder.nodes.size(); ++i) {
             threads.emplace_back([&, i] { statuses[i] = inspect_node(builder.nodes[i]); });
@@ -221,19 +251,21 @@ BuildResult build_on_nodes(const BuilderSpec& builder,
         for (std::thread& t : threads) {
             t.join();
         }
+        wanted = wanted_platforms(options, statuses);
+        for (const Assignment& a : route_platforms(builder, statuses, wanted)) {
+            node_of.push_back(a.node);
+        }
     }
-    const std::vector<Platform> wanted = wanted_platforms(options, statuses);
-    const std::vector<Assignment> routes = route_platforms(builder, statuses, wanted);
 
     std::vector<std::size_t> on_engines;   // indexes into wanted
     std::vector<std::size_t> on_embedded;  // indexes into wanted
     std::optional<std::size_t> embedded_node;
-    for (std::size_t i = 0; i < routes.size(); ++i) {
-        if (builder.nodes.at(routes[i].node).driver == Driver::kDocker) {
+    for (std::size_t i = 0; i < node_of.size(); ++i) {
+        if (builder.nodes.at(node_of[i]).driver == Driver::kDocker) {
             on_engines.push_back(i);
         } else {
             on_embedded.push_back(i);
-            embedded_node = routes[i].node;
+            embedded_node = node_of[i];
         }
     }
     if (on_engines.empty()) {
@@ -260,19 +292,8 @@ BuildResult build_on_nodes(const BuilderSpec& builder,
         refs.push_back(Reference::parse(name));  // a bad name is refused before any build
     }
 
-    // One client per engine node, shared by its platforms' builds; the engine's own platform
-    // is BUILDPLATFORM there.
-    std::map<std::size_t, std::shared_ptr<engine::Client>> clients;
-    std::map<std::size_t, std::optional<Platform>> engine_platforms;
     for (std::size_t i : on_engines) {
-        const std::size_t node = routes[i].node;
-        if (!clients.contains(node)) {
-            auto client = std::make_shared<engine::Client>(
-                engine::resolve_endpoint(builder.nodes[node].endpoint));
-            const engine::EngineInfo info = client->info();
-            engine_platforms.emplace(node, Platform(info.os, info.architecture).normalized());
-            clients.emplace(node, std::move(client));
-        }
+        connect(node_of[i]);
     }
 
     SharedProgress shared(options.progress);
@@ -303,7 +324,7 @@ BuildResult build_on_nodes(const BuilderSpec& builder,
         };
         for (std::size_t i : on_engines) {
             threads.emplace_back([&, i] {
-                const std::size_t node_index = routes[i].node;
+                const std::size_t node_index = node_of[i];
                 const NodeSpec& node = builder.nodes[node_index];
                 try {
                     docker::EngineBuild build;
@@ -384,7 +405,7 @@ BuildResult build_on_nodes(const BuilderSpec& builder,
         std::vector<std::thread> threads;
         for (std::size_t i : on_engines) {
             threads.emplace_back([&, i] {
-                const NodeSpec& node = builder.nodes[routes[i].node];
+                const NodeSpec& node = builder.nodes[node_of[i]];
                 try {
                     const std::vector<Reference> targets =
                         single ? refs
@@ -392,7 +413,7 @@ BuildResult build_on_nodes(const BuilderSpec& builder,
                                      platform_tag(refs.front().tag(), wanted[i]))};
                     for (const Reference& target : targets) {
                         const docker::PushedManifest pushed =
-                            docker::push(*clients.at(routes[i].node), target, credentials, progress,
+                            docker::push(*clients.at(node_of[i]), target, credentials, progress,
                                          cancelled, node.name);
                         Descriptor manifest;
                         manifest.media_type = std::string(media_type::kDockerManifest);

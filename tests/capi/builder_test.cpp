@@ -13,10 +13,12 @@
 #include <array>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <regex>
 #include <set>
 #include <string>
@@ -186,6 +188,77 @@ TEST(CapiBuilderOptions, VersionOneInitLeavesTheVersionTwoFieldsAlone) {
     EXPECT_NE(builder_options.snapshotter, XARCH_SNAPSHOTTER_AUTO);
     ASSERT_EQ(xarch_builder_options_init(&builder_options, 2), XARCH_OK);
     EXPECT_EQ(builder_options.snapshotter, XARCH_SNAPSHOTTER_AUTO);
+    EXPECT_NE(builder_options.builder, nullptr);  // a version 2 struct has no such field
+    ASSERT_EQ(xarch_builder_options_init(&builder_options, 3), XARCH_OK);
+    EXPECT_EQ(builder_options.builder, nullptr);
+}
+
+// $XDG_CONFIG_HOME pointed at a folder of the test's (builders.json lives in its xarch/), put
+// back afterwards.
+class StoredBuilders : public testing::Test {
+protected:
+    void SetUp() override {
+        if (const char* old = std::getenv("XDG_CONFIG_HOME")) {
+            saved_ = old;
+        }
+        ::setenv("XDG_CONFIG_HOME", dir_.path().c_str(), 1);
+    }
+    void TearDown() override {
+        if (saved_) {
+            ::setenv("XDG_CONFIG_HOME", saved_->c_str(), 1);
+        } else {
+            ::unsetenv("XDG_CONFIG_HOME");
+        }
+    }
+    // builders.json as `xarch create --name gone --driver docker unix://<missing>` and `xarch use
+    // gone` write it.
+    std::string write_gone_builder() {
+        const std::string socket = dir_ / "no-engine.sock";
+        fs::create_directories(dir_.path() / "xarch");
+        write_file((dir_.path() / "xarch" / "builders.json").string(),
+                   R"({"current": "gone", "builders": [{"name": "gone", "nodes": [{"name": "gone0",
+                      "driver": "docker", "endpoint": "unix://)" +
+                       socket + R"(",
+                      "platforms": ["linux/amd64"]}]}]})");
+        return socket;
+    }
+    TempDir dir_;
+    std::optional<std::string> saved_;
+};
+
+TEST_F(StoredBuilders, UnknownBuilderIsEnotfoundQuotingIt) {
+    xarch_builder_options options = XARCH_BUILDER_OPTIONS_INIT;
+    options.builder = "nope";
+    xarch_builder* builder = nullptr;
+    EXPECT_EQ(xarch_builder_new(&builder, &options), XARCH_ENOTFOUND);
+    EXPECT_THAT(last_message(), HasSubstr("nope"));
+    EXPECT_EQ(builder, nullptr);
+}
+
+TEST_F(StoredBuilders, TheCurrentBuilderBuildsOnItsNode) {
+    const std::string socket = write_gone_builder();
+    const std::string cache = dir_ / "cache";
+    const fs::path ctx = dir_.path() / "ctx";
+    fs::create_directories(ctx);
+    write_file((ctx / "Dockerfile").string(), "FROM scratch\n");
+    xarch_context* context = nullptr;
+    ASSERT_EQ(xarch_context_new(&context, ctx.c_str(), nullptr), XARCH_OK) << last_message();
+    const ContextPtr context_ptr(context);
+    // "" is the current builder (`xarch use`), and NULL none: this process.
+    for (const char* name : {"", "gone"}) {
+        xarch_builder_options options = XARCH_BUILDER_OPTIONS_INIT;
+        options.cache_dir = cache.c_str();
+        options.builder = name;
+        xarch_builder* builder = nullptr;
+        ASSERT_EQ(xarch_builder_new(&builder, &options), XARCH_OK) << last_message();
+        const BuilderPtr builder_ptr(builder);
+        xarch_build_result* result = nullptr;
+        // Its one node is an engine that is not there: the error names the node and socket.
+        EXPECT_EQ(xarch_builder_build(&result, builder, context, nullptr), XARCH_ENETWORK);
+        EXPECT_THAT(last_message(), HasSubstr("node \"gone0\""));
+        EXPECT_THAT(last_message(), HasSubstr(socket));
+        EXPECT_EQ(result, nullptr);
+    }
 }
 
 TEST(CapiBuilderOptions, UnknownSnapshotterIsEinval) {

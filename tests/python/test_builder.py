@@ -7,6 +7,7 @@ a malformed --output, prune. The push skips when the registries are not there (t
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import pathlib
@@ -222,3 +223,68 @@ def test_run_with_host_network_needs_the_entitlement(
     )
     assert (out / "made-by-run").read_text() == "from-python\n"
     assert lines == ["from-python"]
+
+
+def write_builders(config_home: pathlib.Path, current: str, builders: list) -> None:
+    """builders.json as `xarch create` and `xarch use` write it."""
+    folder = config_home / "xarch"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "builders.json").write_text(json.dumps({"current": current, "builders": builders}))
+
+
+def engine_builder(name: str, endpoint: str) -> dict:
+    return {"name": name,
+            "nodes": [{"name": f"{name}0", "driver": "docker", "endpoint": endpoint,
+                       "platforms": []}]}
+
+
+def test_a_stored_builder_by_name_or_the_current_one(
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    socket = tmp_path / "no-engine.sock"
+    write_builders(tmp_path / "config", "gone", [engine_builder("gone", f"unix://{socket}")])
+    with pytest.raises(xarch.NotFoundError, match="nope"):
+        Builder(tmp_path / "cache", builder="nope")
+    context = make_context(tmp_path, "FROM scratch\n")
+    # "" is the current builder; its one node is an engine that is not there.
+    for name in ("", "gone"):
+        with pytest.raises(xarch.NetworkError) as raised:
+            Builder(tmp_path / "cache", builder=name).build(context)
+        assert 'node "gone0"' in str(raised.value)
+        assert str(socket) in str(raised.value)
+
+
+def test_a_docker_engine_builder_pushes_what_the_engine_built(
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env = registry_env.require()
+    env_file = os.environ.get("XARCH_TEST_DOCKERD_ENV", "")
+    engine = ""
+    if env_file and os.path.exists(env_file):
+        for line in pathlib.Path(env_file).read_text().splitlines():
+            if line.startswith("DOCKER_HOST="):
+                engine = line.partition("=")[2]
+    if not engine:
+        pytest.skip(f"no test dockerd (XARCH_TEST_DOCKERD_ENV={env_file!r})")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    write_builders(tmp_path / "config", "default", [engine_builder("engine", engine)])
+    base = f"{env.plain}/{env.busybox_repo}:{env.busybox_tag}"
+    image = f"{env.plain}/python/engine-builder-{os.getpid()}:v1"
+    events: List[ProgressEvent] = []
+    result = Builder(tmp_path / "cache", builder="engine").build(
+        make_context(tmp_path, f"FROM {base}\nRUN echo built by the engine\n"),
+        platforms="linux/amd64",
+        tags=[image],
+        push=True,
+        no_cache=True,
+        progress=events.append,
+    )
+    assert any(e.kind == ProgressEvent.Kind.LOG and e.message == "built by the engine"
+               for e in events)
+    raw = subprocess.run(
+        ["skopeo", "inspect", "--raw", "--tls-verify=false", f"docker://{image}"],
+        check=True,
+        capture_output=True,
+    ).stdout
+    assert "sha256:" + hashlib.sha256(raw).hexdigest() == result.digest
