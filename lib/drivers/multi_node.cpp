@@ -222,8 +222,7 @@ BuildResult build_on_nodes(const BuilderSpec& builder,
         const NodeSpec& spec = builder.nodes.at(node);
         try {
             auto client = std::make_shared<engine::Client>(engine::resolve_endpoint(spec.endpoint));
-            const engine::EngineInfo info = client->info();
-            engine_platforms.emplace(node, Platform(info.os, info.architecture).normalized());
+            engine_platforms.emplace(node, client->platform());
             clients.emplace(node, std::move(client));
         } catch (const Error& e) {
             throw Error(e.code(),

@@ -606,6 +606,18 @@ EngineInfo Client::info() {
     return info;
 }
 
+Platform Client::platform() {
+    const auto version = get_json("/version");
+    const auto* object = version.if_object();
+    const auto* os = object != nullptr ? object->if_contains("Os") : nullptr;
+    const auto* arch = object != nullptr ? object->if_contains("Arch") : nullptr;
+    if (os == nullptr || !os->is_string() || arch == nullptr || !arch->is_string()) {
+        throw Error(ErrorCode::kIo, "the Docker Engine at " + state_->where() +
+                                        " answered /version without its Os and Arch");
+    }
+    return Platform(std::string(os->as_string()), std::string(arch->as_string())).normalized();
+}
+
 std::string message_error(const boost::json::object& message) {
     if (const auto* error = message.if_contains("error"); error && error->is_string()) {
         return std::string(error->as_string());

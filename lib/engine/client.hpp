@@ -8,6 +8,7 @@
 
 #include <xarch/credentials.hpp>
 #include <xarch/error.hpp>
+#include <xarch/platform.hpp>
 
 #include <boost/json.hpp>
 
@@ -74,6 +75,9 @@ public:
     // X speaks API 1.24; xarch needs 1.38 or newer (Docker 18.06+)".
     std::string api_version();
     EngineInfo info();  // /version + /info
+    // The engine's own platform (/version's Os and Arch, normalized): what it builds without
+    // emulation. One request, for builds; info() is for listings.
+    Platform platform();
     // GET /v<api>/<path_and_query> (path starts with '/'); parsed JSON. HTTP errors throw
     // EngineError (404 kNotFound, 401/403 kAuthentication, others kIo) with the engine's
     // {"message"}.

@@ -124,11 +124,7 @@ protected:
             GTEST_SKIP() << "the test dockerd: " << why;
         }
         base_ = env_.plain + "/" + env_.busybox_repo + ":" + env_.busybox_tag;
-        const std::string test_name = testing::UnitTest::GetInstance()->current_test_info()->name();
-        root_ = fs::path(::testing::TempDir()) /
-                ("build_nodes_test_" + std::to_string(::getpid()) + "_" + test_name);
-        fs::remove_all(root_);
-        fs::create_directories(root_);
+        root_ = test::fresh_test_dir("build_nodes_test");
     }
 
     void TearDown() override {

@@ -107,11 +107,7 @@ protected:
         }
         env_ = std::move(*env);
         base_ = env_.plain + "/" + env_.busybox_repo + ":" + env_.busybox_tag;
-        const std::string test_name = testing::UnitTest::GetInstance()->current_test_info()->name();
-        root_ = fs::path(::testing::TempDir()) /
-                ("build_run_test_" + std::to_string(::getpid()) + "_" + test_name);
-        fs::remove_all(root_);
-        fs::create_directories(root_);
+        root_ = test::fresh_test_dir("build_run_test");
         cache_dir_ = root_ / "cache";
     }
 

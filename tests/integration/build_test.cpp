@@ -34,14 +34,6 @@ using test::read_file;
 using test::run;
 using test::write_file;
 
-fs::path fresh_dir(std::string_view name) {
-    const fs::path dir = fs::path(::testing::TempDir()) /
-                         ("build_test_" + std::to_string(::getpid()) + "_" + std::string(name));
-    fs::remove_all(dir);
-    fs::create_directories(dir);
-    return dir;
-}
-
 // Every event of a build, for checking which steps ran and which came from the cache.
 struct Events {
     std::mutex mutex;
@@ -81,8 +73,7 @@ protected:
         }
         env_ = std::move(*env);
         base_ = env_.plain + "/" + env_.busybox_repo + ":" + env_.busybox_tag;
-        const std::string test_name = testing::UnitTest::GetInstance()->current_test_info()->name();
-        root_ = fresh_dir(test_name);
+        root_ = test::fresh_test_dir("build_test");
         cache_dir_ = root_ / "cache";
     }
 

@@ -88,11 +88,7 @@ protected:
             GTEST_SKIP() << "linux/arm64 needs QEMU in binfmt_misc, which only root can register";
         }
         base_ = env_.plain + "/" + env_.busybox_repo + ":" + env_.busybox_tag;
-        const std::string test_name = testing::UnitTest::GetInstance()->current_test_info()->name();
-        root_ = fs::path(::testing::TempDir()) /
-                ("docker_driver_test_" + std::to_string(::getpid()) + "_" + test_name);
-        fs::remove_all(root_);
-        fs::create_directories(root_);
+        root_ = test::fresh_test_dir("docker_driver_test");
         client_.emplace(engine::resolve_endpoint(host_));
     }
 

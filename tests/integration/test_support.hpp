@@ -33,6 +33,17 @@ inline std::string read_file(const std::filesystem::path& path) {
     return s.str();
 }
 
+// A folder for the running test alone, emptied: <temp>/<prefix>_<pid>_<test name>.
+inline std::filesystem::path fresh_test_dir(std::string_view prefix) {
+    const std::filesystem::path dir =
+        std::filesystem::path(::testing::TempDir()) /
+        (std::string(prefix) + "_" + std::to_string(::getpid()) + "_" +
+         ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    return dir;
+}
+
 // Runs a shell command; its output (stdout and stderr). Without status_out a nonzero status is
 // a test failure naming the command and its output.
 inline std::string run(const std::string& command, int* status_out = nullptr) {
@@ -55,6 +66,18 @@ inline std::string error_of(const std::function<void()>& f) {
     try {
         f();
     } catch (const Error& e) {
+        return e.what();
+    }
+    ADD_FAILURE() << "no error";
+    return {};
+}
+
+// The same, and the error's code must be `expected`.
+inline std::string error_of(const std::function<void()>& f, ErrorCode expected) {
+    try {
+        f();
+    } catch (const Error& e) {
+        EXPECT_EQ(e.code(), expected) << e.what();
         return e.what();
     }
     ADD_FAILURE() << "no error";

@@ -39,21 +39,6 @@ std::string json_object(const std::map<std::string, std::string>& values) {
     return boost::json::serialize(object);
 }
 
-// The client's error with the build named in front; the type and code kept.
-[[noreturn]] void rethrow_named(const std::string& who) {
-    try {
-        throw;
-    } catch (const engine::EngineError& e) {
-        throw engine::EngineError(e.code(), who + ": " + e.what(), e.http_status(),
-                                  e.engine_message());
-    } catch (const Error& e) {
-        if (e.code() == ErrorCode::kCancelled) {
-            throw;
-        }
-        throw Error(e.code(), who + ": " + e.what());
-    }
-}
-
 }  // namespace
 
 std::map<std::string, std::string> automatic_platform_args(
@@ -187,20 +172,7 @@ EngineBuildResult build(engine::Client& client,
         events.context_sent(tar->bytes_read(), n == 0);
         return n;
     };
-    try {
-        client.stream(
-            request, [&](const boost::json::object& message) { events.on_message(message); },
-            cancelled);
-    } catch (const std::exception& e) {
-        // A failed step may be followed by the engine closing the connection abruptly: its
-        // own error says more than the connection's.
-        if (events.failed()) {
-            events.finish();
-        }
-        events.abort(e.what());
-        rethrow_named(events.who());
-    }
-    events.finish();
+    stream_into(client, request, events, cancelled);
     return {events.image_id()};
 }
 

@@ -2,11 +2,27 @@
 // Engine answer messages: stream lines and pull/push statuses.
 #include "drivers/docker/engine_messages.hpp"
 
+#include <xarch/error.hpp>
+
 #include <boost/json/value.hpp>
 
 #include <cstdint>
 
 namespace xarch::drivers::docker {
+
+void rethrow_named(const std::string& who) {
+    try {
+        throw;
+    } catch (const engine::EngineError& e) {
+        throw engine::EngineError(e.code(), who + ": " + e.what(), e.http_status(),
+                                  e.engine_message());
+    } catch (const Error& e) {
+        if (e.code() == ErrorCode::kCancelled) {
+            throw;
+        }
+        throw Error(e.code(), who + ": " + e.what());
+    }
+}
 namespace {
 
 // Removes ANSI SGR sequences (ESC '[' digits/';' 'm'); an unfinished one at the end of `text`

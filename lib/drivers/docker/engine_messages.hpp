@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // Reading the JSON messages a Docker Engine streams back from /build and /images/push: the
-// "stream" texts cut into lines, and the "status" messages of layer pulls and pushes.
+// answer fed to its reader, the "stream" texts cut into lines, and the "status" messages of
+// layer pulls and pushes.
 #pragma once
 
+#include "engine/client.hpp"
 #include "util/progress_reporter.hpp"
 
 #include <boost/json/object.hpp>
@@ -15,6 +17,34 @@
 #include <vector>
 
 namespace xarch::drivers::docker {
+
+// Rethrows the exception being handled with `who` in front of its message: its type and code
+// kept (an engine::EngineError stays one), a cancellation as it is.
+[[noreturn]] void rethrow_named(const std::string& who);
+
+// Sends `request` and feeds every message of the answer to `reader` (on_message), then returns
+// what reader.finish() gives. When the request fails, an error the engine had already sent in
+// the answer is the one thrown (reader.finish() throws it: a failed step may be followed by the
+// engine closing the connection, whose error says less); else reader.abort() is told and the
+// client's error rethrown with `reader.who()` in front.
+template <typename Reader>
+auto stream_into(engine::Client& client,
+                 const engine::Client::Request& request,
+                 Reader& reader,
+                 const std::function<bool()>& cancelled) {
+    try {
+        client.stream(
+            request, [&](const boost::json::object& message) { reader.on_message(message); },
+            cancelled);
+    } catch (const std::exception& e) {
+        if (reader.failed()) {
+            reader.finish();
+        }
+        reader.abort(e.what());
+        rethrow_named(reader.who());
+    }
+    return reader.finish();
+}
 
 // message[key] when it is a string, else "".
 std::string_view string_field(const boost::json::object& message, std::string_view key);

@@ -45,21 +45,6 @@ std::string server_address(const Reference& ref) {
     return registry;
 }
 
-// The client's error with `who` in front; the type and code kept, cancellation untouched.
-[[noreturn]] void rethrow_named(const std::string& who) {
-    try {
-        throw;
-    } catch (const engine::EngineError& e) {
-        throw engine::EngineError(e.code(), who + ": " + e.what(), e.http_status(),
-                                  e.engine_message());
-    } catch (const Error& e) {
-        if (e.code() == ErrorCode::kCancelled) {
-            throw;
-        }
-        throw Error(e.code(), who + ": " + e.what());
-    }
-}
-
 std::string error_text(const boost::json::object& message) {
     std::string text = engine::message_error(message);
     return text.empty() ? "the engine reported an error without text" : text;
@@ -190,18 +175,7 @@ PushedManifest push(engine::Client& client,
     request.headers = {engine::registry_auth_header(found, server_address(ref))};
 
     PushProgress events(ref, node.empty() ? client.host() : std::string(node), progress);
-    try {
-        client.stream(
-            request, [&](const boost::json::object& message) { events.on_message(message); },
-            cancelled);
-    } catch (const std::exception& e) {
-        if (events.failed()) {
-            events.finish();
-        }
-        events.abort(e.what());
-        rethrow_named(events.name());
-    }
-    return events.finish();
+    return stream_into(client, request, events, cancelled);
 }
 
 }  // namespace xarch::drivers::docker

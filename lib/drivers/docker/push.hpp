@@ -50,6 +50,7 @@ public:
     bool failed() const { return !engine_error_.empty(); }
     // "pushing <ref> from <node>": the vertex name and the prefix of error messages.
     const std::string& name() const { return name_; }
+    const std::string& who() const { return name_; }
 
 private:
     std::string ref_;

@@ -4,6 +4,7 @@
 // engine's text, request bodies, cancellation, and the errors for a socket that is not there.
 #include "engine/client.hpp"
 
+#include "integration/test_support.hpp"
 #include "unit/engine/fake_engine.hpp"
 
 #include <xarch/error.hpp>
@@ -26,16 +27,7 @@ namespace fs = std::filesystem;
 using test::FakeEngine;
 using test::FakeRequest;
 
-std::string error_of(const std::function<void()>& f, ErrorCode expected) {
-    try {
-        f();
-    } catch (const Error& e) {
-        EXPECT_EQ(e.code(), expected) << e.what();
-        return e.what();
-    }
-    ADD_FAILURE() << "no error";
-    return {};
-}
+using xarch::test::error_of;
 
 // Answers /_ping with `version` (none when empty) and hands other requests to `rest`.
 FakeEngine::Handler engine_speaking(std::string version, FakeEngine::Handler rest = {}) {

@@ -4,6 +4,8 @@
 // variables docker/cli reads, each set for the test and put back afterwards.
 #include "engine/endpoint.hpp"
 
+#include "integration/test_support.hpp"
+
 #include <xarch/error.hpp>
 
 #include <gtest/gtest.h>
@@ -44,16 +46,7 @@ void write(const fs::path& path, const std::string& text) {
     std::ofstream(path, std::ios::binary) << text;
 }
 
-std::string error_of(const std::function<void()>& f, ErrorCode expected) {
-    try {
-        f();
-    } catch (const Error& e) {
-        EXPECT_EQ(e.code(), expected) << e.what();
-        return e.what();
-    }
-    ADD_FAILURE() << "no error";
-    return {};
-}
+using xarch::test::error_of;
 
 class EngineEndpointTest : public ::testing::Test {
 protected:
