@@ -16,9 +16,11 @@
 
 #include <algorithm>
 #include <exception>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 namespace xarch::drivers {
@@ -181,6 +183,352 @@ std::vector<Platform> wanted_platforms(const BuildOptions& options,
     return wanted;
 }
 
+// A base's digest for a platform, to pin it (pin_bases.hpp): so every platform can build at
+// once, also several on one engine, without one finding another's image under a tag.
+docker::ResolveBase resolver_for(Registry& registry) {
+    return [&registry](const std::string& reference,
+                       const Platform& platform) -> std::optional<Digest> {
+        try {
+            return registry.resolve_platform(Reference::parse(reference), platform).digest;
+        } catch (const Error& e) {
+            if (e.code() == ErrorCode::kCancelled) {
+                throw;
+            }
+            return std::nullopt;  // an image only the engine has: left as written
+        }
+    };
+}
+
+// Runs `work(i)` for each i on a thread of its own and waits for all of them.
+void at_once(const std::vector<std::size_t>& items, const std::function<void(std::size_t)>& work) {
+    std::vector<std::thread> threads;
+    threads.reserve(items.size());
+    for (std::size_t i : items) {
+        threads.emplace_back([&work, i] { work(i); });
+    }
+    for (std::thread& t : threads) {
+        t.join();
+    }
+}
+
+// One build over a builder's nodes, phase by phase: route, prepare (check what the engines
+// cannot give, connect), build everywhere, push, write the index and the files.
+class NodesBuild {
+public:
+    NodesBuild(const BuilderSpec& builder,
+               BuildContext& context,
+               const BuildOptions& options,
+               Registry& registry,
+               const CredentialsLookup& credentials,
+               const solver::CancelToken& token)
+        : builder_(builder),
+          context_(context),
+          options_(options),
+          registry_(registry),
+          credentials_(credentials),
+          token_(token),
+          run_(token.child()),
+          shared_(options.progress),
+          progress_(shared_.callback()) {}
+
+    // Which node builds which platform. One node builds whatever is asked of it (an engine
+    // that cannot says so itself): no need to ask it what it runs first.
+    void route() {
+        if (builder_.nodes.size() == 1) {
+            wanted_ = wanted_platforms(options_, {});
+            if (options_.platforms.empty() && builder_.nodes.front().driver == Driver::kDocker) {
+                connect(0);
+                wanted_ = {engine_platforms_.at(0)};
+            }
+            node_of_.assign(wanted_.size(), 0);
+        } else {
+            std::vector<NodeStatus> statuses(builder_.nodes.size());
+            std::vector<std::size_t> nodes(builder_.nodes.size());
+            for (std::size_t i = 0; i < nodes.size(); ++i) {
+                nodes[i] = i;
+            }
+            at_once(nodes, [&](std::size_t i) { statuses[i] = inspect_node(builder_.nodes[i]); });
+            wanted_ = wanted_platforms(options_, statuses);
+            for (const Assignment& a : route_platforms(builder_, statuses, wanted_)) {
+                node_of_.push_back(a.node);
+            }
+        }
+        for (std::size_t i = 0; i < node_of_.size(); ++i) {
+            if (builder_.nodes.at(node_of_[i]).driver == Driver::kDocker) {
+                on_engines_.push_back(i);
+            } else {
+                on_embedded_.push_back(i);
+                embedded_node_ = node_of_[i];
+            }
+        }
+    }
+
+    bool engines_needed() const { return !on_engines_.empty(); }
+    const std::vector<Platform>& platforms() const { return wanted_; }
+
+    // What the engines cannot give is refused, and bad names too, before any build.
+    void prepare() {
+        check_engine_options(builder_, options_);
+        names_ = image_names(options_);
+        push_ = std::any_of(options_.outputs.begin(), options_.outputs.end(), pushes);
+        single_ = wanted_.size() == 1;
+        if (push_ && names_.empty()) {
+            throw Error(ErrorCode::kInvalidArgument,
+                        "tag is needed when pushing to registry: add -t NAME or name=NAME");
+        }
+        if (std::any_of(options_.outputs.begin(), options_.outputs.end(), loads) && !single_) {
+            throw Error(ErrorCode::kInvalidArgument,
+                        "docker exporter does not currently support exporting manifest lists: "
+                        "--load takes one platform; push instead");
+        }
+        for (const std::string& name : names_) {
+            refs_.push_back(Reference::parse(name));
+        }
+        for (std::size_t i : on_engines_) {
+            connect(node_of_[i]);
+        }
+    }
+
+    // Every platform on its node at once; the first failure cancels the others and is thrown.
+    void build(const ScanOptions& scan, const EmbeddedBuild& embedded) {
+        // The context is read by every build at once: scanned here, before any starts, and not
+        // again.
+        context_.scan(scan);
+        const docker::ResolveBase resolve_base = resolver_for(registry_);
+        std::vector<std::size_t> jobs = on_engines_;
+        const std::size_t embedded_job = wanted_.size();  // one job for all embedded platforms
+        if (!on_embedded_.empty()) {
+            jobs.push_back(embedded_job);
+        }
+        at_once(jobs, [&](std::size_t i) {
+            if (i == embedded_job) {
+                build_embedded(embedded);
+            } else {
+                build_on_engine(i, resolve_base);
+            }
+        });
+        token_.throw_if_cancelled();
+        failure_.throw_if_failed();
+    }
+
+    // Each engine pushes what it built (all at once); then the index over the pushed digests
+    // goes under the tags.
+    void push() {
+        if (!push_) {
+            return;
+        }
+        at_once(on_engines_, [&](std::size_t i) { push_from_engine(i); });
+        token_.throw_if_cancelled();
+        failure_.throw_if_failed();
+        if (single_) {
+            descriptor_ = manifests_.at(0);
+            descriptor_.platform.reset();
+        } else {
+            write_index();
+        }
+    }
+
+    // The result, and --metadata-file and --iidfile written.
+    BuildResult finish() {
+        BuildResult result;
+        for (std::size_t i = 0; i < wanted_.size(); ++i) {
+            PlatformImage image;
+            image.platform = wanted_[i];
+            image.config = configs_.at(i);
+            image.manifest = manifests_.count(i) != 0 ? manifests_.at(i) : Descriptor{};
+            result.images.push_back(std::move(image));
+        }
+        result.descriptor = descriptor_;
+        if (!push_ && single_) {
+            result.descriptor.digest = result.images.front().config;
+        }
+        result.warnings = warnings_;
+        exporter::Metadata metadata;
+        if (push_ || single_) {
+            metadata.add_image(
+                result.descriptor,
+                single_ ? std::optional<Digest>(result.images.front().config) : std::nullopt,
+                names_);
+        }
+        result.metadata_json = metadata.to_json();
+        if (!options_.metadata_file.empty()) {
+            oci::fs::write_file_atomic(options_.metadata_file, result.metadata_json);
+        }
+        if (!options_.iid_file.empty()) {
+            // docker build --iidfile: the image ID; buildx after a push: the pushed root.
+            const Digest id =
+                single_ && !push_ ? result.images.front().config : result.descriptor.digest;
+            oci::fs::write_file_atomic(options_.iid_file, id.to_string());
+        }
+        return result;
+    }
+
+private:
+    // One client per engine node, made once; its engine's own platform is BUILDPLATFORM there.
+    void connect(std::size_t node) {
+        if (clients_.contains(node)) {
+            return;
+        }
+        const NodeSpec& spec = builder_.nodes.at(node);
+        try {
+            auto client = std::make_shared<engine::Client>(engine::resolve_endpoint(spec.endpoint));
+            engine_platforms_.emplace(node, client->platform());
+            clients_.emplace(node, std::move(client));
+        } catch (const Error& e) {
+            throw Error(e.code(), "builder \"" + builder_.name + "\" node \"" + spec.name +
+                                      "\": " + e.what());
+        }
+    }
+
+    // Several platforms: each image first gets a tag of its own ("TAG-linux-arm64").
+    Reference engine_ref(const Reference& ref, std::size_t i) const {
+        return single_ ? ref : ref.with_tag(platform_tag(ref.tag(), wanted_[i]));
+    }
+
+    void build_on_engine(std::size_t i, const docker::ResolveBase& resolve_base) {
+        const std::size_t node = node_of_[i];
+        try {
+            docker::EngineBuild build;
+            build.platform = wanted_[i];
+            for (const Reference& ref : refs_) {
+                build.tags.push_back(engine_ref(ref, i).to_string());
+            }
+            build.no_cache = options_.no_cache;
+            build.pull = options_.pull;
+            build.node = builder_.nodes[node].name;
+            build.build_platform = engine_platforms_.at(node);
+            build.resolve_base = resolve_base;
+            const std::string id =
+                docker::build(*clients_.at(node), context_, build, progress_, cancelled()).image_id;
+            std::lock_guard lock(mutex_);
+            configs_[i] = Digest::parse(id);
+        } catch (...) {
+            // The driver's errors name the node and platform already.
+            failure_.record("builder \"" + builder_.name + "\"", run_);
+        }
+    }
+
+    // The embedded node's platforms in one build of this process; a push goes by digest (the
+    // index written afterwards is what the tags will name).
+    void build_embedded(const EmbeddedBuild& embedded) {
+        BuildOptions local = options_;
+        local.platforms.clear();
+        for (std::size_t i : on_embedded_) {
+            local.platforms.push_back(wanted_[i]);
+        }
+        local.tags.clear();
+        local.outputs.clear();
+        if (push_) {
+            OutputSpec by_digest;
+            by_digest.type = Type::kImage;
+            by_digest.push = true;
+            by_digest.names = {refs_.front().without_tag().to_string()};
+            by_digest.attributes["push-by-digest"] = "true";
+            local.outputs.push_back(std::move(by_digest));
+        }
+        local.metadata_file.clear();
+        local.iid_file.clear();
+        local.progress = progress_;
+        try {
+            const BuildResult built = embedded(context_, local, run_, true);
+            std::lock_guard lock(mutex_);
+            for (std::size_t k = 0; k < on_embedded_.size(); ++k) {
+                configs_[on_embedded_[k]] = built.images.at(k).config;
+                if (push_) {
+                    manifests_[on_embedded_[k]] = built.images.at(k).manifest;
+                }
+            }
+            warnings_ = built.warnings;
+        } catch (...) {
+            failure_.record(
+                node_label(builder_, builder_.nodes[*embedded_node_], local.platforms.front()),
+                run_);
+        }
+    }
+
+    void push_from_engine(std::size_t i) {
+        const NodeSpec& node = builder_.nodes[node_of_[i]];
+        try {
+            const std::vector<Reference> targets =
+                single_ ? refs_ : std::vector<Reference>{engine_ref(refs_.front(), i)};
+            for (const Reference& target : targets) {
+                const docker::PushedManifest pushed =
+                    docker::push(*clients_.at(node_of_[i]), target, credentials_, progress_,
+                                 cancelled(), node.name);
+                Descriptor manifest;
+                manifest.media_type = std::string(media_type::kDockerManifest);
+                manifest.digest = pushed.digest;
+                manifest.size = pushed.size;
+                manifest.platform = wanted_[i];
+                std::lock_guard lock(mutex_);
+                manifests_[i] = manifest;
+            }
+        } catch (...) {
+            failure_.record(node_label(builder_, node, wanted_[i]) + " (push)", run_);
+        }
+    }
+
+    // As buildx shows it: "exporting manifest list", then one push per name.
+    void write_index() {
+        std::vector<Reference> sources;
+        for (std::size_t i = 0; i < wanted_.size(); ++i) {
+            sources.push_back(
+                refs_.front().without_tag().with_digest(manifests_.at(i).digest.to_string()));
+        }
+        util::ProgressReporter reporter(progress_);
+        const std::string vertex = "export:manifest-list";
+        const std::string name = "exporting manifest list";
+        reporter.started(vertex, name);
+        try {
+            descriptor_ = registry_.create_index(refs_, sources, {}).descriptor();
+            for (const Reference& ref : refs_) {
+                reporter.status(vertex, name,
+                                "pushing manifest for " + ref.to_string() + "@" +
+                                    descriptor_.digest.to_string(),
+                                0, 0, true);
+            }
+        } catch (const Error& e) {
+            reporter.failed(vertex, name, e.what());
+            throw;
+        }
+        reporter.completed(vertex, name);
+    }
+
+    std::function<bool()> cancelled() const {
+        return [run = run_] { return run.cancelled(); };
+    }
+
+    const BuilderSpec& builder_;
+    BuildContext& context_;
+    const BuildOptions& options_;
+    Registry& registry_;
+    const CredentialsLookup& credentials_;
+    const solver::CancelToken& token_;
+    const solver::CancelToken run_;  // cancelled by the first failure
+    SharedProgress shared_;
+    const ProgressCallback progress_;
+    FirstFailure failure_;
+
+    std::vector<Platform> wanted_;
+    std::vector<std::size_t> node_of_;      // per wanted platform
+    std::vector<std::size_t> on_engines_;   // indexes into wanted_
+    std::vector<std::size_t> on_embedded_;  // indexes into wanted_
+    std::optional<std::size_t> embedded_node_;
+    std::map<std::size_t, std::shared_ptr<engine::Client>> clients_;
+    std::map<std::size_t, Platform> engine_platforms_;
+
+    std::vector<std::string> names_;
+    std::vector<Reference> refs_;
+    bool push_ = false;
+    bool single_ = false;
+
+    std::mutex mutex_;  // guards what the builds and pushes fill in below
+    std::map<std::size_t, Digest> configs_;
+    std::map<std::size_t, Descriptor> manifests_;
+    std::vector<std::string> warnings_;
+    Descriptor descriptor_;
+};
+
 }  // namespace
 
 bool is_embedded_only(const BuilderSpec& builder) {
@@ -212,274 +560,17 @@ BuildResult build_on_nodes(const BuilderSpec& builder,
                                                      "--append --name " +
                                                      builder.name + " ENDPOINT");
     }
-    // One client per engine node, made once; its engine's own platform is BUILDPLATFORM there.
-    std::map<std::size_t, std::shared_ptr<engine::Client>> clients;
-    std::map<std::size_t, Platform> engine_platforms;
-    auto connect = [&](std::size_t node) {
-        if (clients.contains(node)) {
-            return;
-        }
-        const NodeSpec& spec = builder.nodes.at(node);
-        try {
-            auto client = std::make_shared<engine::Client>(engine::resolve_endpoint(spec.endpoint));
-            engine_platforms.emplace(node, client->platform());
-            clients.emplace(node, std::move(client));
-        } catch (const Error& e) {
-            throw Error(e.code(),
-                        "builder \"" + builder.name + "\" node \"" + spec.name + "\": " + e.what());
-        }
-    };
-
-    std::vector<Platform> wanted;
-    std::vector<std::size_t> node_of;  // per wanted platform
-    if (builder.nodes.size() == 1) {
-        // One node builds whatever is asked of it (an engine that cannot says so itself): no
-        // need to ask it what it runs first.
-        wanted = wanted_platforms(options, {});
-        if (options.platforms.empty() && builder.nodes.front().driver == Driver::kDocker) {
-            connect(0);
-            wanted = {engine_platforms.at(0)};
-        }
-        node_of.assign(wanted.size(), 0);
-    } else {
-        std::vector<NodeStatus> statuses(builder.nodes.size());
-        std::vector<std::thread> threads;
-        for (std::size_t i = 0; i < builder.nodes.size(); ++i) {
-            threads.emplace_back([&, i] { statuses[i] = inspect_node(builder.nodes[i]); });
-        }
-        for (std::thread& t : threads) {
-            t.join();
-        }
-        wanted = wanted_platforms(options, statuses);
-        for (const Assignment& a : route_platforms(builder, statuses, wanted)) {
-            node_of.push_back(a.node);
-        }
-    }
-
-    std::vector<std::size_t> on_engines;   // indexes into wanted
-    std::vector<std::size_t> on_embedded;  // indexes into wanted
-    std::optional<std::size_t> embedded_node;
-    for (std::size_t i = 0; i < node_of.size(); ++i) {
-        if (builder.nodes.at(node_of[i]).driver == Driver::kDocker) {
-            on_engines.push_back(i);
-        } else {
-            on_embedded.push_back(i);
-            embedded_node = node_of[i];
-        }
-    }
-    if (on_engines.empty()) {
+    NodesBuild build(builder, context, options, registry, credentials, token);
+    build.route();
+    if (!build.engines_needed()) {
         BuildOptions local = options;
-        local.platforms = wanted;
+        local.platforms = build.platforms();
         return embedded(context, local, token, false);
     }
-    check_engine_options(builder, options);
-    const std::vector<std::string> names = image_names(options);
-    const bool push = std::any_of(options.outputs.begin(), options.outputs.end(), pushes);
-    const bool load = std::any_of(options.outputs.begin(), options.outputs.end(), loads);
-    const bool single = wanted.size() == 1;
-    if (push && names.empty()) {
-        throw Error(ErrorCode::kInvalidArgument,
-                    "tag is needed when pushing to registry: add -t NAME or name=NAME");
-    }
-    if (load && !single) {
-        throw Error(ErrorCode::kInvalidArgument,
-                    "docker exporter does not currently support exporting manifest lists: "
-                    "--load takes one platform; push instead");
-    }
-    std::vector<Reference> refs;
-    for (const std::string& name : names) {
-        refs.push_back(Reference::parse(name));  // a bad name is refused before any build
-    }
-
-    for (std::size_t i : on_engines) {
-        connect(node_of[i]);
-    }
-
-    SharedProgress shared(options.progress);
-    const ProgressCallback progress = shared.callback();
-    const solver::CancelToken run = token.child();
-    const auto cancelled = [run] { return run.cancelled(); };
-    FirstFailure failure;
-    std::vector<std::string> image_ids(wanted.size());
-    std::optional<BuildResult> embedded_result;
-    // The context is read by every build at once: scanned here, before any starts, and not
-    // again.
-    context.scan(scan);
-    {
-        std::vector<std::thread> threads;
-        // Every platform at once, also several on one engine: each build's bases are pinned
-        // to its platform's digest (pin_bases.hpp), so no build finds another's under a tag.
-        const docker::ResolveBase resolve_base =
-            [&registry](const std::string& reference,
-                        const Platform& platform) -> std::optional<Digest> {
-            try {
-                return registry.resolve_platform(Reference::parse(reference), platform).digest;
-            } catch (const Error& e) {
-                if (e.code() == ErrorCode::kCancelled) {
-                    throw;
-                }
-                return std::nullopt;  // an image only the engine has: left as written
-            }
-        };
-        for (std::size_t i : on_engines) {
-            threads.emplace_back([&, i] {
-                const std::size_t node_index = node_of[i];
-                const NodeSpec& node = builder.nodes[node_index];
-                try {
-                    docker::EngineBuild build;
-                    build.platform = wanted[i];
-                    for (const Reference& ref : refs) {
-                        build.tags.push_back(
-                            single ? ref.to_string()
-                                   : ref.with_tag(platform_tag(ref.tag(), wanted[i])).to_string());
-                    }
-                    build.no_cache = options.no_cache;
-                    build.pull = options.pull;
-                    build.node = node.name;
-                    build.build_platform = engine_platforms.at(node_index);
-                    build.resolve_base = resolve_base;
-                    image_ids[i] =
-                        docker::build(*clients.at(node_index), context, build, progress, cancelled)
-                            .image_id;
-                } catch (...) {
-                    // The driver's errors name the node and platform already.
-                    failure.record("builder \"" + builder.name + "\"", run);
-                }
-            });
-        }
-        if (!on_embedded.empty()) {
-            threads.emplace_back([&] {
-                const NodeSpec& node = builder.nodes[*embedded_node];
-                BuildOptions local = options;
-                local.platforms.clear();
-                for (std::size_t i : on_embedded) {
-                    local.platforms.push_back(wanted[i]);
-                }
-                local.tags.clear();
-                local.outputs.clear();
-                if (push) {
-                    // By digest: the index written below is what the tags will name.
-                    OutputSpec by_digest;
-                    by_digest.type = Type::kImage;
-                    by_digest.push = true;
-                    by_digest.names = {refs.front().without_tag().to_string()};
-                    by_digest.attributes["push-by-digest"] = "true";
-                    local.outputs.push_back(std::move(by_digest));
-                }
-                local.metadata_file.clear();
-                local.iid_file.clear();
-                local.progress = progress;
-                try {
-                    embedded_result = embedded(context, local, run, true);
-                } catch (...) {
-                    failure.record(node_label(builder, node, local.platforms.front()), run);
-                }
-            });
-        }
-        for (std::thread& t : threads) {
-            t.join();
-        }
-    }
-    token.throw_if_cancelled();
-    failure.throw_if_failed();
-
-    BuildResult result;
-    result.images.resize(wanted.size());
-    for (std::size_t i = 0; i < wanted.size(); ++i) {
-        result.images[i].platform = wanted[i];
-    }
-    for (std::size_t i : on_engines) {
-        result.images[i].config = Digest::parse(image_ids[i]);
-    }
-    if (embedded_result) {
-        for (std::size_t k = 0; k < on_embedded.size(); ++k) {
-            result.images[on_embedded[k]].config = embedded_result->images.at(k).config;
-            result.images[on_embedded[k]].manifest = embedded_result->images.at(k).manifest;
-        }
-        result.warnings = embedded_result->warnings;
-    }
-
-    if (push) {
-        // Each engine pushes what it built (in parallel), then the index goes under the tags.
-        std::vector<std::thread> threads;
-        for (std::size_t i : on_engines) {
-            threads.emplace_back([&, i] {
-                const NodeSpec& node = builder.nodes[node_of[i]];
-                try {
-                    const std::vector<Reference> targets =
-                        single ? refs
-                               : std::vector<Reference>{refs.front().with_tag(
-                                     platform_tag(refs.front().tag(), wanted[i]))};
-                    for (const Reference& target : targets) {
-                        const docker::PushedManifest pushed =
-                            docker::push(*clients.at(node_of[i]), target, credentials, progress,
-                                         cancelled, node.name);
-                        Descriptor manifest;
-                        manifest.media_type = std::string(media_type::kDockerManifest);
-                        manifest.digest = pushed.digest;
-                        manifest.size = pushed.size;
-                        manifest.platform = wanted[i];
-                        result.images[i].manifest = manifest;
-                    }
-                } catch (...) {
-                    failure.record(node_label(builder, node, wanted[i]) + " (push)", run);
-                }
-            });
-        }
-        for (std::thread& t : threads) {
-            t.join();
-        }
-        token.throw_if_cancelled();
-        failure.throw_if_failed();
-        if (single) {
-            result.descriptor = result.images.front().manifest;
-            result.descriptor.platform.reset();
-        } else {
-            std::vector<Reference> manifests;
-            for (const PlatformImage& image : result.images) {
-                manifests.push_back(
-                    refs.front().without_tag().with_digest(image.manifest.digest.to_string()));
-            }
-            // As buildx shows it: "exporting manifest list", then one push per name.
-            util::ProgressReporter reporter(progress);
-            const std::string vertex = "export:manifest-list";
-            const std::string name = "exporting manifest list";
-            reporter.started(vertex, name);
-            try {
-                const RawContent index = registry.create_index(refs, manifests, {});
-                result.descriptor = index.descriptor();
-                for (const Reference& ref : refs) {
-                    reporter.status(vertex, name,
-                                    "pushing manifest for " + ref.to_string() + "@" +
-                                        result.descriptor.digest.to_string(),
-                                    0, 0, true);
-                }
-            } catch (const Error& e) {
-                reporter.failed(vertex, name, e.what());
-                throw;
-            }
-            reporter.completed(vertex, name);
-        }
-    } else if (single) {
-        result.descriptor.digest = result.images.front().config;
-    }
-
-    exporter::Metadata metadata;
-    if (push || single) {
-        metadata.add_image(
-            result.descriptor,
-            single ? std::optional<Digest>(result.images.front().config) : std::nullopt, names);
-    }
-    result.metadata_json = metadata.to_json();
-    if (!options.metadata_file.empty()) {
-        oci::fs::write_file_atomic(options.metadata_file, result.metadata_json);
-    }
-    if (!options.iid_file.empty()) {
-        // docker build --iidfile: the image ID; buildx after a push: the pushed root.
-        const Digest id = single && !push ? result.images.front().config : result.descriptor.digest;
-        oci::fs::write_file_atomic(options.iid_file, id.to_string());
-    }
-    return result;
+    build.prepare();
+    build.build(scan, embedded);
+    build.push();
+    return build.finish();
 }
 
 }  // namespace xarch::drivers
