@@ -89,6 +89,25 @@ struct Events {
             }
         };
     }
+    // The step names of the events of one kind, in order.
+    std::vector<std::string> step_names(ProgressEvent::Kind kind) {
+        std::lock_guard lock(mutex);
+        std::vector<std::string> out;
+        for (const ProgressEvent& e : all) {
+            if (e.kind == kind) {
+                out.push_back(e.name);
+            }
+        }
+        return out;
+    }
+    // How many events of one kind have a step name containing `text`.
+    std::size_t count_containing(ProgressEvent::Kind kind, std::string_view text) {
+        std::size_t n = 0;
+        for (const std::string& name : step_names(kind)) {
+            n += name.find(text) != std::string::npos ? 1 : 0;
+        }
+        return n;
+    }
     // The names of the steps that started.
     std::vector<std::string> started() {
         std::lock_guard lock(mutex);

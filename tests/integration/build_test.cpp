@@ -4,6 +4,7 @@
 // the context, the cache (a rebuild does no layer work; a changed file re-runs only what sees
 // it; two builds at once on one cache), SOURCE_DATE_EPOCH reproducibility, OCI outputs, and the
 // errors a user meets.
+#include "integration/build_support.hpp"
 #include "integration/registry/registry_env.hpp"
 #include "integration/test_support.hpp"
 
@@ -34,34 +35,7 @@ using test::read_file;
 using test::run;
 using test::write_file;
 
-// Every event of a build, for checking which steps ran and which came from the cache.
-struct Events {
-    std::mutex mutex;
-    std::vector<ProgressEvent> all;
-    ProgressCallback callback() {
-        return [this](const ProgressEvent& e) {
-            std::lock_guard lock(mutex);
-            all.push_back(e);
-        };
-    }
-    std::vector<std::string> names(ProgressEvent::Kind kind) {
-        std::lock_guard lock(mutex);
-        std::vector<std::string> out;
-        for (const ProgressEvent& e : all) {
-            if (e.kind == kind) {
-                out.push_back(e.name);
-            }
-        }
-        return out;
-    }
-    std::size_t count_containing(ProgressEvent::Kind kind, std::string_view text) {
-        std::size_t n = 0;
-        for (const std::string& name : names(kind)) {
-            n += name.find(text) != std::string::npos ? 1 : 0;
-        }
-        return n;
-    }
-};
+using test::Events;
 
 class BuildTest : public testing::Test {
 protected:

@@ -47,16 +47,6 @@ struct Events : test::Events {
         }
         return out;
     }
-    std::vector<std::string> names(Kind kind) {
-        std::lock_guard lock(mutex);
-        std::vector<std::string> out;
-        for (const ProgressEvent& e : all) {
-            if (e.kind == kind) {
-                out.push_back(e.name);
-            }
-        }
-        return out;
-    }
     bool started(std::string_view text) {
         std::lock_guard lock(mutex);
         for (const ProgressEvent& e : all) {
@@ -132,8 +122,8 @@ TEST_F(DockerDriverTest, SeedForArm64TaggedAndPushed) {
     EXPECT_NO_THROW(Digest::parse(result.image_id));
     EXPECT_THAT(events.logs(), ::testing::Contains("I'm building for arm64"));
     EXPECT_TRUE(events.started("[linux/arm64 3/3] RUN echo \"I'm building for $TARGETARCH\""))
-        << testing::PrintToString(events.names(Kind::kVertexStarted));
-    EXPECT_TRUE(events.names(Kind::kVertexError).empty());
+        << testing::PrintToString(events.step_names(Kind::kVertexStarted));
+    EXPECT_TRUE(events.step_names(Kind::kVertexError).empty());
 
     // Tagged on the engine, pushed by it: the digest it reports is what the registry serves.
     const Reference ref = Reference::parse(env_.plain + "/mytest/docker-driver-seed:arm64");
@@ -154,7 +144,7 @@ TEST_F(DockerDriverTest, SeedForArm64TaggedAndPushed) {
     EXPECT_EQ(config.os, "linux");
     // The engine's image id is the config's digest.
     EXPECT_EQ(manifest.config.digest.to_string(), result.image_id);
-    EXPECT_THAT(push_events.names(Kind::kVertexCompleted),
+    EXPECT_THAT(push_events.step_names(Kind::kVertexCompleted),
                 ::testing::Contains("pushing " + ref.to_string() + " from node0"));
     test::run("DOCKER_HOST=" + host_ + " docker rmi -f " + ref.to_string());
 }
@@ -172,7 +162,7 @@ TEST_F(DockerDriverTest, FailingRunNamesTheStep) {
             "node \"node0\" (linux/arm64): step 2/2 `RUN echo out; exit 3` failed: The command "
             "'/bin/sh -c echo out; exit 3' returned a non-zero code: 3\nout");
     }
-    EXPECT_EQ(events.names(Kind::kVertexError),
+    EXPECT_EQ(events.step_names(Kind::kVertexError),
               std::vector<std::string>{"[linux/arm64 2/2] RUN echo out; exit 3"});
 }
 
@@ -194,7 +184,7 @@ TEST_F(DockerDriverTest, CancelDuringRun) {
         EXPECT_EQ(e.code(), ErrorCode::kCancelled) << e.what();
     }
     EXPECT_TRUE(cancel.load());
-    EXPECT_EQ(events.names(Kind::kVertexError),
+    EXPECT_EQ(events.step_names(Kind::kVertexError),
               std::vector<std::string>{"[linux/arm64 2/2] RUN echo sleeping; sleep 30"});
     // The engine stops and removes the step's container once the request is gone (forcerm=1);
     // nothing else runs on it meanwhile (RUN_SERIAL). It may take it a moment.
