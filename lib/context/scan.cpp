@@ -280,6 +280,29 @@ private:
 
 }  // namespace
 
+Error context_read_error(const WalkError& error) {
+    const int err = error.error_code().value();
+    return Error(err == EACCES || err == EPERM ? ErrorCode::kPermissionDenied : ErrorCode::kIo,
+                 std::string("cannot read the build context: ") + error.what() +
+                     " (make it readable, or exclude it in .dockerignore)");
+}
+
+ContextEntry entry_of(const std::filesystem::path& root, const WalkEntry& walked) {
+    ContextEntry e;
+    e.path = walked.path;
+    e.type = type_of(walked.info.st_mode);
+    e.mode = static_cast<std::uint32_t>(walked.info.st_mode);
+    e.uid = static_cast<std::uint32_t>(walked.info.st_uid);
+    e.gid = static_cast<std::uint32_t>(walked.info.st_gid);
+    e.size =
+        e.type == ContextEntryType::kRegular ? static_cast<std::int64_t>(walked.info.st_size) : 0;
+    e.mtime_ns = mtime_ns(walked.info);
+    if (e.type == ContextEntryType::kSymlink) {
+        e.link_target = read_link(root, e.path);
+    }
+    return e;
+}
+
 bool walk_order_less(std::string_view a, std::string_view b) {
     const std::size_t n = std::min(a.size(), b.size());
     for (std::size_t i = 0; i < n; ++i) {
@@ -389,19 +412,10 @@ ScanResult scan_directory(const ScanRequest& request) {
             prefetcher.add(w.path);  // the prefetchers go down from here themselves
         }
         Slot& slot = slots.emplace_back();
+        slot.entry = entry_of(request.root, w);
         ContextEntry& e = slot.entry;
-        e.path = w.path;
-        e.type = type_of(w.info.st_mode);
-        e.mode = static_cast<std::uint32_t>(w.info.st_mode);
-        e.uid = static_cast<std::uint32_t>(w.info.st_uid);
-        e.gid = static_cast<std::uint32_t>(w.info.st_gid);
-        e.size =
-            e.type == ContextEntryType::kRegular ? static_cast<std::int64_t>(w.info.st_size) : 0;
-        e.mtime_ns = mtime_ns(w.info);
         slot.inode = static_cast<std::uint64_t>(w.info.st_ino);
-        if (e.type == ContextEntryType::kSymlink) {
-            e.link_target = read_link(request.root, e.path);
-        } else if (e.type == ContextEntryType::kRegular) {
+        if (e.type == ContextEntryType::kRegular) {
             ++stats.files;
             if (request.cache != nullptr) {
                 if (std::optional<Digest> d = request.cache->lookup(
@@ -430,11 +444,7 @@ ScanResult scan_directory(const ScanRequest& request) {
             walk_directory(request.root, filter.wrap(collect), walk_options);
         } catch (const WalkError& e) {
             close();
-            const int err = e.error_code().value();
-            throw Error(
-                err == EACCES || err == EPERM ? ErrorCode::kPermissionDenied : ErrorCode::kIo,
-                std::string("cannot read the build context: ") + e.what() +
-                    " (make it readable, or exclude it in .dockerignore)");
+            throw context_read_error(e);
         } catch (...) {
             close();
             // A worker's failure stopped the walk: report the worker's error.

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "context/stat_cache.hpp"
+#include "context/walk_filter.hpp"
 
 #include <xarch/context.hpp>
 
@@ -34,6 +35,15 @@ struct ScanResult {
 // Throws Error(kPermissionDenied) or Error(kIo) naming what cannot be read, Error(kNotFound) when
 // the root is not a directory, Error(kInvalidArgument) for bad patterns.
 ScanResult scan_directory(const ScanRequest& request);
+
+// The record of one walked entry, as a scan keeps it, without its digest: type, mode, owner,
+// size (regular files), mtime, and a symlink's target (read from `root`). Throws Error naming
+// a symlink that cannot be read.
+ContextEntry entry_of(const std::filesystem::path& root, const WalkEntry& walked);
+
+// What a walk that could not read a directory of the context reports: Error(kPermissionDenied
+// or kIo) naming it and saying what to do.
+Error context_read_error(const WalkError& error);
 
 // The order of a walk: by path, component by component, so a directory comes right before its
 // contents ("a", "a/b", "a-b"): bytes compared with '/' lowest.

@@ -291,9 +291,12 @@ public:
 
     // Every platform on its node at once; the first failure cancels the others and is thrown.
     void build(const ScanOptions& scan, const EmbeddedBuild& embedded) {
-        // The context is read by every build at once: scanned here, before any starts, and not
-        // again.
-        context_.scan(scan);
+        // The engines walk the context while they send it, as `docker build` does; with the
+        // embedded node beside them, which scans it, it is scanned here once for all, before
+        // any build starts, and not again.
+        if (!on_embedded_.empty()) {
+            context_.scan(scan);
+        }
         const docker::ResolveBase resolve_base = resolver_for(registry_);
         std::vector<std::size_t> jobs = on_engines_;
         const std::size_t embedded_job = wanted_.size();  // one job for all embedded platforms
@@ -398,6 +401,8 @@ private:
             build.node = builder_.nodes[node].name;
             build.build_platform = engine_platforms_.at(node);
             build.resolve_base = resolve_base;
+            build.context_entries = on_embedded_.empty() ? docker::ContextEntries::kWalked
+                                                         : docker::ContextEntries::kScanned;
             const std::string id =
                 docker::build(*clients_.at(node), context_, build, progress_, cancelled()).image_id;
             std::lock_guard lock(mutex_);

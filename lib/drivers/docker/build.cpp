@@ -155,7 +155,7 @@ EngineBuildResult build(engine::Client& client,
                 pinned = std::move(pin.text);
             }
         }
-        tar.emplace(context, std::move(pinned));
+        tar.emplace(context, std::move(pinned), build.context_entries);
         query = build_query(context, build, tar->dockerfile_name(), args);
     } catch (const DockerfileError&) {
         throw;

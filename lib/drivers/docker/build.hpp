@@ -4,6 +4,7 @@
 // progress events and the image id.
 #pragma once
 
+#include "drivers/docker/context_tar.hpp"
 #include "drivers/docker/pin_bases.hpp"
 #include "engine/client.hpp"
 
@@ -32,6 +33,9 @@ struct EngineBuild {
     // the bases go as written (safe only when the engine builds one platform of a base at a
     // time and has no other platform's image under its tag).
     ResolveBase resolve_base;
+    // kWalked (the default): the context is walked while it is sent, as `docker build` does;
+    // kScanned: its scan is used (made first when it has none).
+    ContextEntries context_entries = ContextEntries::kWalked;
 };
 
 struct EngineBuildResult {
@@ -68,8 +72,9 @@ std::string build_query(const BuildContext& context,
 // called from this thread only). Throws Error(kIo) "<node> (linux/arm64): step N/M `RUN ...`
 // failed: <engine text>" with the step's last output lines when a step fails, the client's
 // errors (prefixed with the node and platform) when the engine refuses the request or goes
-// away, and Error(kCancelled) when `cancelled` returns true. `context` is scanned first when it
-// has not been; when several builds share one context, scan it before they start.
+// away, and Error(kCancelled) when `cancelled` returns true. With kScanned, `context` is scanned
+// first when it has not been; when several builds share one context, scan it before they start
+// (kWalked builds may share a context as they are).
 EngineBuildResult build(engine::Client& client,
                         BuildContext& context,
                         const EngineBuild& build,

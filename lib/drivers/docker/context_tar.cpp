@@ -18,6 +18,7 @@
 #include <chrono>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <random>
 
@@ -94,13 +95,40 @@ const std::vector<ContextEntry>& scanned_entries(BuildContext& context) {
 
 ContextTar::ContextTar(BuildContext& context) : ContextTar(context, std::nullopt) {}
 
-ContextTar::ContextTar(BuildContext& context, std::optional<std::string> dockerfile_text)
-    : root_(context.directory()), entries_(scanned_entries(context)) {
+ContextTar::ContextTar(BuildContext& context,
+                       std::optional<std::string> dockerfile_text,
+                       ContextEntries entries)
+    : root_(context.directory()) {
+    // Whether `path` is sent, and as what: from the scan, or (walked) from the disk, since the
+    // ignore rules always keep the Dockerfile and the .dockerignore (ignore_patterns()).
+    std::function<std::optional<ContextEntryType>(std::string_view)> sent;
+    if (entries == ContextEntries::kScanned) {
+        entries_ = &scanned_entries(context);
+        sent = [this](std::string_view path) -> std::optional<ContextEntryType> {
+            const ContextEntry* entry = find_entry(*entries_, path);
+            return entry != nullptr ? std::optional(entry->type) : std::nullopt;
+        };
+    } else {
+        context::ScanRequest walk;
+        walk.root = root_;
+        walk.exclude_patterns = context.ignore_patterns();
+        walk_ = std::make_unique<context::EntryStream>(std::move(walk));
+        sent = [this](std::string_view path) -> std::optional<ContextEntryType> {
+            std::error_code ec;
+            const fs::file_status status = fs::symlink_status(root_ / path, ec);
+            if (ec || !fs::exists(status)) {
+                return std::nullopt;
+            }
+            return fs::is_directory(status)      ? ContextEntryType::kDirectory
+                   : fs::is_regular_file(status) ? ContextEntryType::kRegular
+                                                 : ContextEntryType::kOther;
+        };
+    }
     const std::optional<fs::path> dockerfile = context.dockerfile_path();
     if (dockerfile && !dockerfile_text) {
         const std::string rel = relative_inside(root_, *dockerfile);
-        const ContextEntry* entry = rel.empty() ? nullptr : find_entry(entries_, rel);
-        if (entry != nullptr && entry->type != ContextEntryType::kDirectory) {
+        const std::optional<ContextEntryType> type = rel.empty() ? std::nullopt : sent(rel);
+        if (type && *type != ContextEntryType::kDirectory) {
             dockerfile_name_ = rel;
             return;
         }
@@ -108,8 +136,7 @@ ContextTar::ContextTar(BuildContext& context, std::optional<std::string> dockerf
     // Outside the context, given as text, or not among what is sent: a generated entry.
     dockerfile_name_ = random_dockerfile_name();
     const std::int64_t now = now_ns();
-    const ContextEntry* ignore = find_entry(entries_, kDockerignore);
-    if (ignore != nullptr && ignore->type == ContextEntryType::kRegular) {
+    if (sent(kDockerignore) == ContextEntryType::kRegular) {
         amend_dockerignore_ = true;
         dockerignore_suffix_ = "\n" + dockerfile_name_ + "\n";
     } else {
@@ -178,9 +205,25 @@ void ContextTar::queue_header(const ContextEntry& entry,
     pending_offset_ = 0;
 }
 
+const ContextEntry* ContextTar::next_scanned() {
+    if (entries_done_) {
+        return nullptr;
+    }
+    if (entries_ != nullptr) {
+        if (next_index_ < entries_->size()) {
+            return &(*entries_)[next_index_++];
+        }
+    } else if (std::optional<ContextEntry> walked = walk_->next()) {
+        walked_ = std::move(*walked);
+        return &walked_;
+    }
+    entries_done_ = true;
+    return nullptr;
+}
+
 bool ContextTar::next_entry() {
-    while (next_index_ < entries_.size()) {
-        const ContextEntry& entry = entries_[next_index_++];
+    while (const ContextEntry* next = next_scanned()) {
+        const ContextEntry& entry = *next;
         switch (entry.type) {
             case ContextEntryType::kDirectory:
                 queue_header(entry, 0, S_IFDIR);
@@ -221,10 +264,8 @@ bool ContextTar::next_entry() {
         queue_header(entry, entry.size, S_IFREG);
         return true;
     }
-    const std::size_t extra = next_index_ - entries_.size();
-    if (extra < extras_.size()) {
-        ++next_index_;
-        const Extra& e = extras_[extra];
+    if (next_extra_ < extras_.size()) {
+        const Extra& e = extras_[next_extra_++];
         queue_memory_file(e.path, e.content, 0600, 0, 0, e.mtime_ns);
         return true;
     }

@@ -4,12 +4,14 @@
 // Dockerfile under the name the engine must look for.
 #pragma once
 
+#include "context/entry_stream.hpp"
 #include "util/unique_fd.hpp"
 
 #include <xarch/context.hpp>
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -28,15 +30,25 @@ namespace xarch::drivers::docker {
 // it is added as ".dockerfile.<20 hex>" and that name is appended to the context's
 // .dockerignore (one is added when there is none), as docker/cli's AddDockerfileToBuildContext
 // does, so that the engine drops it from what COPY sees.
+// Where the tar's entries come from.
+enum class ContextEntries {
+    kScanned,  // the context's scan (made first when it has none)
+    kWalked,   // a walk while the tar is read (context::EntryStream)
+};
+
 class ContextTar {
 public:
     // Scans `context` first when it has not been scanned. `context` must outlive this object
     // and must not be scanned again while the tar is read. Throws what the scan and
     // dockerfile_text() throw.
     explicit ContextTar(BuildContext& context);
-    // The same with `dockerfile_text` sent as the Dockerfile instead of the context's (a
-    // generated entry, as for text): the engine builds from it.
-    ContextTar(BuildContext& context, std::optional<std::string> dockerfile_text);
+    // With `dockerfile_text` sent as the Dockerfile instead of the context's (a generated
+    // entry, as for text): the engine builds from it. kWalked: the entries are walked while the
+    // tar is read, as `docker build` does (no scan before the first byte; the context's own
+    // scan, if any, is not used and not touched, so builds may share the context).
+    ContextTar(BuildContext& context,
+               std::optional<std::string> dockerfile_text,
+               ContextEntries entries = ContextEntries::kScanned);
     ContextTar(const ContextTar&) = delete;
     ContextTar& operator=(const ContextTar&) = delete;
 
@@ -67,8 +79,14 @@ private:
                            std::uint32_t gid,
                            std::int64_t mtime_ns);
 
+    // The next entry of the scan or the walk; nullptr after the last.
+    const ContextEntry* next_scanned();
+
     const std::filesystem::path root_;
-    const std::vector<ContextEntry>& entries_;
+    const std::vector<ContextEntry>* entries_ = nullptr;  // kScanned
+    std::unique_ptr<context::EntryStream> walk_;          // kWalked
+    ContextEntry walked_;                                 // the walk's current entry
+    bool entries_done_ = false;
     std::string dockerfile_name_;
     // The context's .dockerignore is sent with dockerignore_suffix_ (the generated Dockerfile's
     // name) appended.
@@ -76,7 +94,8 @@ private:
     std::string dockerignore_suffix_;
     std::vector<Extra> extras_;
 
-    std::size_t next_index_ = 0;  // into entries_, then extras_
+    std::size_t next_index_ = 0;  // into entries_ (kScanned)
+    std::size_t next_extra_ = 0;  // into extras_
     bool trailer_queued_ = false;
     std::string pending_;  // header, in-memory content or padding waiting to be read
     std::size_t pending_offset_ = 0;

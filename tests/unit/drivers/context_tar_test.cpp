@@ -301,5 +301,46 @@ TEST_F(ContextTarTest, FileThatShrinksWhileSentIsAnError) {
     }
 }
 
+// ---- Walked while sent (ContextEntries::kWalked), as `docker build` does ----
+
+TEST_F(ContextTarTest, WalkedWhileSentHoldsWhatTheScanHolds) {
+    const std::vector<Member> expected = expected_members(context());
+    BuildContext fresh = BuildContext::from_directory(tree_ / "ctx");
+    for (std::size_t chunk : {std::size_t{1}, std::size_t{511}, std::size_t{65536}}) {
+        ContextTar tar(fresh, std::nullopt, ContextEntries::kWalked);
+        EXPECT_EQ(tar.dockerfile_name(), "Dockerfile");
+        EXPECT_EQ(read_tar(read_all(tar, chunk)), expected) << "buffer size " << chunk;
+    }
+    // The context itself was neither scanned nor needed to be.
+    EXPECT_THROW(fresh.entries(), Error);
+}
+
+TEST_F(ContextTarTest, WalkedWithTheDockerfileOutsideAmendsTheDockerignore) {
+    tree_.file("elsewhere/Dockerfile", "FROM scratch\n");
+    BuildContext fresh = BuildContext::from_directory(tree_ / "ctx");
+    fresh.set_dockerfile(tree_ / "elsewhere/Dockerfile");
+    ContextTar tar(fresh, std::nullopt, ContextEntries::kWalked);
+    EXPECT_THAT(tar.dockerfile_name(), MatchesRegex("\\.dockerfile\\.[0-9a-f]{20}"));
+    const std::vector<Member> members = read_tar(read_all(tar, 4096));
+    const Member* dockerfile = find(members, tar.dockerfile_name());
+    ASSERT_NE(dockerfile, nullptr);
+    EXPECT_EQ(dockerfile->content, "FROM scratch\n");
+    const Member* ignore = find(members, ".dockerignore");
+    ASSERT_NE(ignore, nullptr);
+    EXPECT_EQ(ignore->content, "*.log\nbuild/\n!build/keep.txt\n\n" + tar.dockerfile_name() + "\n");
+    EXPECT_EQ(find(members, "debug.log"), nullptr);
+    EXPECT_NE(find(members, "build/keep.txt"), nullptr);
+}
+
+TEST_F(ContextTarTest, WalkedDockerfileTextReplacesTheContextsOwn) {
+    BuildContext fresh = BuildContext::from_directory(tree_ / "ctx");
+    ContextTar tar(fresh, std::string("FROM busybox@sha256:0000\n"), ContextEntries::kWalked);
+    EXPECT_THAT(tar.dockerfile_name(), MatchesRegex("\\.dockerfile\\.[0-9a-f]{20}"));
+    const std::vector<Member> members = read_tar(read_all(tar, 65536));
+    EXPECT_EQ(find(members, tar.dockerfile_name())->content, "FROM busybox@sha256:0000\n");
+    // The context's own Dockerfile still goes as it is (COPY . sees it, as with docker build).
+    EXPECT_EQ(find(members, "Dockerfile")->content, "FROM scratch\nCOPY . /\n");
+}
+
 }  // namespace
 }  // namespace xarch::drivers::docker
