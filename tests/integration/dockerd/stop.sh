@@ -30,6 +30,12 @@ for cmdline in /proc/[0-9]*/cmdline; do
         kill -0 "$pid" 2>/dev/null && kill -9 "$pid" 2>/dev/null
     fi
 done
+# It also leaves its data root mounted on itself (dockerd makes it a private mount): unmount
+# what is mounted under this state folder, deepest first.
+awk -v prefix="$state/" 'index($2, prefix) == 1 { print $2 }' /proc/self/mounts | sort -r |
+    while read -r point; do
+        umount -l "$point" 2>/dev/null
+    done
 [ -f "$state/socket" ] && rm -f "$(cat "$state/socket")"
 if [ "$keep" != "--keep" ]; then
     # vfs layers can be read-only directories: make them writable before removing.
