@@ -30,6 +30,18 @@ for cmdline in /proc/[0-9]*/cmdline; do
         kill -0 "$pid" 2>/dev/null && kill -9 "$pid" 2>/dev/null
     fi
 done
+# And its containers' processes: those in the cgroups named by the IDs of the containers this
+# state folder holds (cgroup v1's pids hierarchy, or v2).
+for dir in "$state"/data/containers/*/; do
+    [ -d "$dir" ] || continue
+    id=$(basename "$dir")
+    for procs in "/sys/fs/cgroup/pids/docker/$id/cgroup.procs" "/sys/fs/cgroup/docker/$id/cgroup.procs"; do
+        [ -f "$procs" ] || continue
+        while read -r pid; do
+            kill -9 "$pid" 2>/dev/null
+        done < "$procs"
+    done
+done
 # It also leaves its data root mounted on itself (dockerd makes it a private mount): unmount
 # what is mounted under this state folder, deepest first.
 awk -v prefix="$state/" 'index($2, prefix) == 1 { print $2 }' /proc/self/mounts | sort -r |
