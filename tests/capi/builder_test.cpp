@@ -2,8 +2,9 @@
 // xarch_builder through the shared library: options and argument checks, a two-platform
 // `FROM scratch` + COPY build into an OCI layout directory with its progress events, a push of
 // the shared test registry's busybox + COPY read back with skopeo, cancellation from the progress
-// callback (xarch_builder_cancel and a nonzero return), a malformed --output, prune. Builds that
-// need the registry skip when it is not there.
+// callback (xarch_builder_cancel and a nonzero return), a malformed --output, prune, four
+// threads building on one builder at once. Builds that need the registry skip when it is not
+// there.
 #include "capi_test_util.hpp"
 #include "integration/registry/registry_env.hpp"
 
@@ -22,6 +23,7 @@
 #include <regex>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace xarch_capi_test {
@@ -405,6 +407,69 @@ TEST_F(CapiBuilder, ScratchCopyForTwoPlatformsIntoAnOciLayout) {
     for (const Progress::Event& e : progress.events) {
         EXPECT_GT(e.time_ns, 0) << e.name;
     }
+}
+
+// The header says an xarch_builder may be shared by threads running builds at once: four do,
+// each with its own context and layout, two of them with the same inputs; errors are per thread.
+TEST_F(CapiBuilder, FourThreadsBuildOnOneBuilderAtOnce) {
+    struct Job {
+        std::string text;  // the file COPY'd: the same for jobs 0 and 1
+        ContextPtr context;
+        std::string output;
+        int rc = -1;
+        std::string digest;
+        std::string error;
+    };
+    std::vector<Job> jobs(4);
+    for (std::size_t i = 0; i < jobs.size(); ++i) {
+        Job& job = jobs[i];
+        job.text = "built by thread " + std::to_string(i < 2 ? 0 : i) + "\n";
+        const fs::path ctx = dir_.path() / ("ctx-" + std::to_string(i));
+        fs::create_directories(ctx);
+        write_file((ctx / "Dockerfile").string(), "FROM scratch\nCOPY hello.txt /hello.txt\n");
+        write_file((ctx / "hello.txt").string(), job.text);
+        xarch_context* context = nullptr;
+        ASSERT_EQ(xarch_context_new(&context, ctx.c_str(), nullptr), XARCH_OK) << last_message();
+        job.context.reset(context);
+        job.output = "type=oci,tar=false,dest=" + (dir_ / ("layout-" + std::to_string(i)));
+    }
+    const std::vector<const xarch_platform*> platforms =
+        platform_ptrs({"linux/amd64", "linux/arm64"});
+    std::vector<std::thread> threads;
+    for (Job& job : jobs) {
+        threads.emplace_back([&job, &platforms, this] {
+            const char* outputs[] = {job.output.c_str()};
+            xarch_build_options options = XARCH_BUILD_OPTIONS_INIT;
+            options.platforms = platforms.data();
+            options.platforms_count = platforms.size();
+            options.outputs = outputs;
+            options.outputs_count = 1;
+            // SOURCE_DATE_EPOCH: the digest then depends on the inputs alone, not on when.
+            options.has_source_date_epoch = 1;
+            options.source_date_epoch = 1700000000;
+            xarch_build_result* built = nullptr;
+            job.rc = xarch_builder_build(&built, builder_.get(), job.context.get(), &options);
+            if (job.rc == XARCH_OK) {
+                job.digest = str(xarch_build_result_digest(built));
+            } else {
+                job.error = last_message();  // this thread's own
+            }
+            xarch_build_result_free(built);
+        });
+    }
+    for (std::thread& t : threads) {
+        t.join();
+    }
+    for (std::size_t i = 0; i < jobs.size(); ++i) {
+        EXPECT_EQ(jobs[i].rc, XARCH_OK) << i << ": " << jobs[i].error;
+        EXPECT_THAT(jobs[i].digest, StartsWith("sha256:")) << i;
+        EXPECT_TRUE(fs::is_regular_file(dir_ / ("layout-" + std::to_string(i)) + "/index.json"))
+            << i;
+    }
+    // The same inputs give the same index; other inputs another.
+    EXPECT_EQ(jobs[0].digest, jobs[1].digest);
+    EXPECT_NE(jobs[0].digest, jobs[2].digest);
+    EXPECT_NE(jobs[2].digest, jobs[3].digest);
 }
 
 TEST_F(CapiBuilder, CancelFromTheProgressCallback) {
