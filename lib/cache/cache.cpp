@@ -190,16 +190,12 @@ Cache::LayerPtr Cache::load_or_unpack(const Digest& diff_id, const Unpack& unpac
         }
         size += stored_size(temp / kEntriesFile);
         oci::fs::write_file_atomic(temp / kSizeFile, std::to_string(size));
-        if (::rename(temp.c_str(), place.c_str()) == 0) {
+        if (oci::fs::rename_dir_into_place(temp, place)) {
             auto layer = std::make_shared<layer::MergedView::Layer>();
             layer->dir = place / "root";
             rebase(entries, layer->dir);
             layer->entries = std::move(entries);
             return layer;
-        }
-        const int err = errno;
-        if (err != EEXIST && err != ENOTEMPTY) {
-            oci::fs::fail("rename into place", place, err);
         }
     } catch (...) {
         remove_tree_quietly(temp);

@@ -8,6 +8,7 @@
 #include "drivers/docker/push.hpp"
 #include "engine/client.hpp"
 #include "engine/endpoint.hpp"
+#include "exporter/exporter.hpp"
 #include "exporter/metadata.hpp"
 #include "oci/fs.hpp"
 #include "util/progress_reporter.hpp"
@@ -27,10 +28,6 @@ namespace xarch::drivers {
 namespace {
 
 using Type = OutputSpec::Type;
-
-bool pushes(const OutputSpec& output) {
-    return output.type == Type::kRegistry || (output.type == Type::kImage && output.push);
-}
 
 bool loads(const OutputSpec& output) {
     return output.type == Type::kDocker && output.dest.empty();
@@ -58,24 +55,6 @@ std::vector<std::string> image_names(const BuildOptions& options) {
     return names;
 }
 
-std::string_view type_name(Type type) {
-    switch (type) {
-        case Type::kRegistry:
-            return "registry";
-        case Type::kImage:
-            return "image";
-        case Type::kOci:
-            return "oci";
-        case Type::kDocker:
-            return "docker";
-        case Type::kLocal:
-            return "local";
-        case Type::kTar:
-            return "tar";
-    }
-    return "unknown";
-}
-
 // What an engine cannot give: it writes its own manifests and keeps its images to itself.
 void check_engine_options(const BuilderSpec& builder, const BuildOptions& options) {
     const std::string why =
@@ -91,7 +70,7 @@ void check_engine_options(const BuilderSpec& builder, const BuildOptions& option
                         "the docker driver (builder \"" + builder.name +
                             "\") gives images in its engine and pushes them; it cannot write a "
                             "type=" +
-                            std::string(type_name(output.type)) + " output" + why);
+                            std::string(exporter::type_name(output.type)) + " output" + why);
         }
     }
     if (!options.cache_from.empty() || !options.cache_to.empty()) {
@@ -270,7 +249,7 @@ public:
     void prepare() {
         check_engine_options(builder_, options_);
         names_ = image_names(options_);
-        push_ = std::any_of(options_.outputs.begin(), options_.outputs.end(), pushes);
+        push_ = std::any_of(options_.outputs.begin(), options_.outputs.end(), exporter::pushes);
         single_ = wanted_.size() == 1;
         if (push_ && names_.empty()) {
             throw Error(ErrorCode::kInvalidArgument,

@@ -265,7 +265,7 @@ Endpoint context_endpoint(const std::string& name,
         invalid(util::quote(name) + why +
                 " is neither a Docker context name nor a unix:// or tcp:// address");
     }
-    const std::string id = Digest::of(name).to_string().substr(7);  // sha256 hex of the name
+    const std::string id(Digest::of(name).hex());  // sha256 hex of the name
     const fs::path meta_file = contexts_dir(config_dir) / "meta" / id / "meta.json";
     const auto text = read_text(meta_file);
     if (!text) {

@@ -17,10 +17,6 @@ namespace {
 
 using Type = OutputSpec::Type;
 
-bool pushes(const OutputSpec& spec) {
-    return spec.type == Type::kRegistry || (spec.type == Type::kImage && spec.push);
-}
-
 bool is_image_output(const OutputSpec& spec) {
     return spec.type == Type::kRegistry || spec.type == Type::kImage || spec.type == Type::kOci ||
            spec.type == Type::kDocker;
@@ -199,6 +195,10 @@ ExportResult export_all(const ExportRequest& request, ExportContext& context) {
     }
     result.metadata_json = metadata.to_json();
     return result;
+}
+
+bool pushes(const OutputSpec& spec) {
+    return spec.type == Type::kRegistry || (spec.type == Type::kImage && spec.push);
 }
 
 }  // namespace xarch::exporter

@@ -70,4 +70,9 @@ struct ExportResult {
 // Engine or the disk report.
 ExportResult export_all(const ExportRequest& request, ExportContext& context);
 
+// type=registry, or type=image with push=true: the output pushes to a registry.
+bool pushes(const OutputSpec& spec);
+// buildx's name of an output type: "registry", "image", "oci", "docker", "local", "tar".
+std::string_view type_name(OutputSpec::Type type);
+
 }  // namespace xarch::exporter

@@ -3,6 +3,7 @@
 // (util/buildflags ExportEntry and CacheOptionsEntry, build.CreateExports), parsed into
 // OutputSpec and CacheSpec.
 #include "exporter/csv_fields.hpp"
+#include "exporter/exporter.hpp"
 #include "util/quote.hpp"
 #include "util/strings.hpp"
 
@@ -250,4 +251,26 @@ CacheSpec CacheSpec::parse(std::string_view text) {
     return spec;
 }
 
+namespace exporter {
+
+std::string_view type_name(OutputSpec::Type type) {
+    using Type = OutputSpec::Type;
+    switch (type) {
+        case Type::kRegistry:
+            return "registry";
+        case Type::kImage:
+            return "image";
+        case Type::kOci:
+            return "oci";
+        case Type::kDocker:
+            return "docker";
+        case Type::kLocal:
+            return "local";
+        case Type::kTar:
+            return "tar";
+    }
+    return "unknown";
+}
+
+}  // namespace exporter
 }  // namespace xarch

@@ -207,6 +207,17 @@ void remove_tree(const stdfs::path& path) {
     }
 }
 
+bool rename_dir_into_place(const stdfs::path& from, const stdfs::path& to) {
+    if (::rename(from.c_str(), to.c_str()) == 0) {
+        return true;
+    }
+    const int err = errno;
+    if (err != EEXIST && err != ENOTEMPTY) {
+        fail("rename into place", to, err);
+    }
+    return false;
+}
+
 void remove_tree_quietly(const stdfs::path& path) noexcept {
     try {
         remove_tree(path);

@@ -58,6 +58,10 @@ void remove_tree(const stdfs::path& path);
 // The same after another failure or in a destructor: what cannot go stays, silently (the
 // cache's prune removes leftovers in its tmp/).
 void remove_tree_quietly(const stdfs::path& path) noexcept;
+// Renames the finished directory `from` to `to`: true when it moved; false when `to` is there
+// already (another process or an earlier step made it first: theirs is whole, `from` stays for
+// the caller to remove). Throws Error(kIo) for any other failure.
+bool rename_dir_into_place(const stdfs::path& from, const stdfs::path& to);
 // The apparent size of the regular files under `root`, each inode counted once.
 std::int64_t tree_size(const stdfs::path& root);
 

@@ -515,14 +515,10 @@ fs::path SnapshotStore::build_layer_dir(const std::string& hex,
     }
     try {
         const std::int64_t size = LayerDirMaker(layer, temp).make();
-        if (::rename(temp.c_str(), place.c_str()) == 0) {
+        if (oci::fs::rename_dir_into_place(temp, place)) {
             // A layer whose stamp is not written yet is measured by prune instead.
             oci::fs::write_file_atomic(stamp, std::to_string(size));
             return place;
-        }
-        const int err = errno;
-        if (err != EEXIST && err != ENOTEMPTY) {
-            oci::fs::fail("rename into place", place, err);
         }
     } catch (...) {
         remove_tree_quietly(temp);
@@ -585,13 +581,9 @@ fs::path SnapshotStore::commit(Workspace& ws, const Digest& diff_id) {
     const fs::path place = layers_ / hex;
     const fs::path stamp = used_ / hex;
     const std::int64_t size = tree_size(ws.upper());
-    if (::rename(ws.upper().c_str(), place.c_str()) == 0) {
+    if (oci::fs::rename_dir_into_place(ws.upper(), place)) {
         oci::fs::write_file_atomic(stamp, std::to_string(size));
         return place;
-    }
-    const int err = errno;
-    if (err != EEXIST && err != ENOTEMPTY) {
-        oci::fs::fail("rename into place", place, err);
     }
     // The same layer is there already (an earlier step or another process); ws's upper goes
     // with the workspace.

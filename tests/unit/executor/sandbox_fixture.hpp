@@ -176,4 +176,50 @@ protected:
     util::CancelToken token_;
 };
 
+// The Sandbox fixture plus a scratch dir beside the rootfs for RUNs on an overlay: its root,
+// upper and work dirs, and one more (`extra`: a host dir to mount, a top layer). The rootfs
+// (busybox) serves as the base lower layer.
+class OverlaySandbox : public Sandbox {
+protected:
+    OverlaySandbox(std::string extra, bool userxattr)
+        : extra_(std::move(extra)), userxattr_(userxattr) {}
+
+    void SetUp() override {
+        Sandbox::SetUp();
+        if (IsSkipped() || HasFatalFailure()) {
+            return;
+        }
+        scratch_ = rootfs_.string() + "-scratch";
+        fs::remove_all(scratch_);
+        for (const std::string& dir :
+             {std::string("root"), std::string("upper"), std::string("work"), extra_}) {
+            fs::create_directories(scratch_ / dir);
+        }
+    }
+
+    void TearDown() override {
+        if (!scratch_.empty()) {
+            fs::remove_all(scratch_);
+        }
+        Sandbox::TearDown();
+    }
+
+    fs::path upper() const { return scratch_ / "upper"; }
+    fs::path extra() const { return scratch_ / extra_; }
+
+    // `args` run on an overlay of `lowers`, topmost first.
+    RunSpec overlay_spec(std::vector<std::string> args, std::vector<fs::path> lowers) {
+        RunSpec run_spec = spec(std::move(args));
+        run_spec.rootfs = scratch_ / "root";
+        run_spec.overlay = OverlayRoot{std::move(lowers), upper(), scratch_ / "work", userxattr_};
+        return run_spec;
+    }
+
+    fs::path scratch_;
+
+private:
+    std::string extra_;
+    bool userxattr_;
+};
+
 }  // namespace xarch::executor::test

@@ -76,40 +76,20 @@ MountSpec tmpfs(std::string target, std::int64_t size) {
     return mount;
 }
 
-// The Sandbox fixture plus a scratch dir beside the rootfs: the overlay's root, upper and work
-// dirs, and host dirs to mount. The rootfs (busybox) serves as the base lower layer.
-class SandboxMounts : public test::Sandbox {
+// The overlay fixture with a host dir to mount (holding in.txt).
+class SandboxMounts : public test::OverlaySandbox {
 protected:
+    SandboxMounts() : OverlaySandbox("host", false) {}
+
     void SetUp() override {
-        Sandbox::SetUp();
+        OverlaySandbox::SetUp();
         if (IsSkipped() || HasFatalFailure()) {
             return;
-        }
-        scratch_ = rootfs_.string() + "-scratch";
-        fs::remove_all(scratch_);
-        for (const char* dir : {"root", "upper", "work", "host"}) {
-            fs::create_directories(scratch_ / dir);
         }
         write_text(host() / "in.txt", "hello\n");
     }
 
-    void TearDown() override {
-        if (!scratch_.empty()) {
-            fs::remove_all(scratch_);
-        }
-        Sandbox::TearDown();
-    }
-
-    fs::path upper() const { return scratch_ / "upper"; }
-    fs::path host() const { return scratch_ / "host"; }
-
-    // `args` run on an overlay of `lowers`, topmost first.
-    RunSpec overlay_spec(std::vector<std::string> args, std::vector<fs::path> lowers) {
-        RunSpec run_spec = spec(std::move(args));
-        run_spec.rootfs = scratch_ / "root";
-        run_spec.overlay = OverlayRoot{std::move(lowers), upper(), scratch_ / "work"};
-        return run_spec;
-    }
+    fs::path host() const { return extra(); }
 
     // An /etc in the base layer (mode 0750, owner 12:34, an old mtime) without the files the
     // sandbox mounts, so they must be stubbed in a copy of it.
@@ -121,8 +101,6 @@ protected:
         ASSERT_EQ(::chmod(etc.c_str(), 0750), 0);
         set_old_times(etc);
     }
-
-    fs::path scratch_;
 };
 
 TEST_F(SandboxMounts, OverlayRunWritingNothingLeavesTheUpperDirEmpty) {

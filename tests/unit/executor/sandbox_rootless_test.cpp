@@ -192,42 +192,22 @@ gid_t group_of(const fs::path& path) {
     return st.st_gid;
 }
 
-// The Sandbox fixture with the rootfs and a scratch dir (overlay root, upper, work, a top
-// layer) owned by nobody, who runs the sandbox.
-class SandboxRootless : public test::Sandbox {
+// The overlay fixture (userxattr, as without root) with a top layer, the rootfs and the scratch
+// dir owned by nobody, who runs the sandbox.
+class SandboxRootless : public test::OverlaySandbox {
 protected:
+    SandboxRootless() : OverlaySandbox("top", true) {}
+
     void SetUp() override {
-        Sandbox::SetUp();
+        OverlaySandbox::SetUp();
         if (IsSkipped() || HasFatalFailure()) {
             return;
-        }
-        scratch_ = rootfs_.string() + "-scratch";
-        fs::remove_all(scratch_);
-        for (const char* dir : {"root", "upper", "work", "top"}) {
-            fs::create_directories(scratch_ / dir);
         }
         test::run_shell("chown -R 65534:65534 " + test::quote(rootfs_) + " " +
                         test::quote(scratch_));
     }
 
-    void TearDown() override {
-        if (!scratch_.empty()) {
-            fs::remove_all(scratch_);
-        }
-        Sandbox::TearDown();
-    }
-
-    fs::path upper() const { return scratch_ / "upper"; }
-    fs::path top() const { return scratch_ / "top"; }
-
-    RunSpec overlay_spec(std::vector<std::string> args, std::vector<fs::path> lowers) {
-        RunSpec run_spec = spec(std::move(args));
-        run_spec.rootfs = scratch_ / "root";
-        run_spec.overlay = OverlayRoot{std::move(lowers), upper(), scratch_ / "work", true};
-        return run_spec;
-    }
-
-    fs::path scratch_;
+    fs::path top() const { return extra(); }
 };
 
 TEST_F(SandboxRootless, CallerIsRootInsideThroughTheUserNamespace) {

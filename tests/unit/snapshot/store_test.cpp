@@ -148,18 +148,14 @@ std::string join_lines(const std::vector<std::string>& lines) {
     return out;
 }
 
-// Runs `body` in a forked child with its own private mount namespace; its exit status is
-// body's return value (10 when the namespace cannot be made, 11 when body throws).
-int in_mount_namespace(const std::function<int()>& body) {
+// Runs `child` in a forked child; returns its exit status, which is child's return value
+// (`threw` when it throws, its message on stderr), or -1 when the child did not exit normally.
+int in_child(const std::function<int()>& child, int threw) {
     const pid_t pid = ::fork();
     if (pid == 0) {
-        int status = 11;
-        if (::unshare(CLONE_NEWNS) != 0 ||
-            ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
-            ::_exit(10);
-        }
+        int status = threw;
         try {
-            status = body();
+            status = child();
         } catch (const std::exception& e) {
             std::fprintf(stderr, "child failed: %s\n", e.what());
         }
@@ -170,6 +166,20 @@ int in_mount_namespace(const std::function<int()>& body) {
         return -1;
     }
     return WEXITSTATUS(status);
+}
+
+// Runs `body` in a forked child with its own private mount namespace; its exit status is
+// body's return value (10 when the namespace cannot be made, 11 when body throws).
+int in_mount_namespace(const std::function<int()>& body) {
+    return in_child(
+        [&] {
+            if (::unshare(CLONE_NEWNS) != 0 ||
+                ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
+                return 10;
+            }
+            return body();
+        },
+        11);
 }
 
 constexpr uid_t kNobody = 65534;
@@ -191,31 +201,21 @@ void write_proc_file(const char* file, const std::string& text) {
 int in_user_namespace(const std::function<int()>& body) {
     const uid_t uid = ::geteuid();
     const gid_t gid = ::getegid();
-    const pid_t pid = ::fork();
-    if (pid == 0) {
-        int status = 11;
-        try {
+    return in_child(
+        [&] {
             if (::unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0) {
                 std::fprintf(stderr, "unshare: %s\n", std::strerror(errno));
-                ::_exit(kNoUserNamespace);
+                return kNoUserNamespace;
             }
             write_proc_file("/proc/self/uid_map", "0 " + std::to_string(uid) + " 1");
             write_proc_file("/proc/self/setgroups", "deny");
             write_proc_file("/proc/self/gid_map", "0 " + std::to_string(gid) + " 1");
             if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
-                ::_exit(kNoUserNamespace);
+                return kNoUserNamespace;
             }
-            status = body();
-        } catch (const std::exception& e) {
-            std::fprintf(stderr, "child failed: %s\n", e.what());
-        }
-        ::_exit(status);
-    }
-    int status = 0;
-    if (pid < 0 || ::waitpid(pid, &status, 0) != pid || !WIFEXITED(status)) {
-        return -1;
-    }
-    return WEXITSTATUS(status);
+            return body();
+        },
+        11);
 }
 
 // A directory under `tmp` that nobody owns (`tmp` opened to it), for run_as_nobody.
@@ -236,29 +236,19 @@ fs::path nobody_dir(const TempDir& tmp) {
 // (125 when dropping root failed, 126 when body threw). The child's gtest failures print there;
 // body returns child_status() to pass them on.
 int run_as_nobody(const std::function<int()>& body) {
-    const pid_t pid = ::fork();
-    if (pid == 0) {
-        if (::geteuid() == 0 &&
-            (::setgroups(0, nullptr) != 0 || ::setresgid(kNobody, kNobody, kNobody) != 0 ||
-             ::setresuid(kNobody, kNobody, kNobody) != 0)) {
-            ::_exit(125);
-        }
-        // Changing ids made the process undumpable, which gives /proc/self to root; a user
-        // namespace's uid_map then cannot be written.
-        ::prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
-        int status = 126;
-        try {
-            status = body();
-        } catch (const std::exception& e) {
-            std::fprintf(stderr, "child failed: %s\n", e.what());
-        }
-        ::_exit(status);
-    }
-    int status = 0;
-    if (pid < 0 || ::waitpid(pid, &status, 0) != pid || !WIFEXITED(status)) {
-        return -1;
-    }
-    return WEXITSTATUS(status);
+    return in_child(
+        [&] {
+            if (::geteuid() == 0 &&
+                (::setgroups(0, nullptr) != 0 || ::setresgid(kNobody, kNobody, kNobody) != 0 ||
+                 ::setresuid(kNobody, kNobody, kNobody) != 0)) {
+                return 125;
+            }
+            // Changing ids made the process undumpable, which gives /proc/self to root; a user
+            // namespace's uid_map then cannot be written.
+            ::prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+            return body();
+        },
+        126);
 }
 
 int child_status() {
