@@ -36,6 +36,9 @@ enum ExitCode { kExitOk = 0, kExitError = 1, kExitUsage = 2 };
 
 int dispatch(const Command& root, const std::vector<std::string>& args, Io& io);
 
+// The whole tool: ARGS without the program name, on std::cout and std::cerr; the exit code.
+int run(const std::vector<std::string>& args);
+
 Command make_root_command();
 Command make_ls_command();
 Command make_create_command();
