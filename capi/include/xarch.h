@@ -36,6 +36,7 @@
 #define XARCH_H
 
 #include "xarch/builder.h"
+#include "xarch/builders.h"
 #include "xarch/common.h"
 #include "xarch/context.h"
 #include "xarch/emulators.h"

@@ -23,5 +23,7 @@ void init_reference(pybind11::module_& m);
 void init_registry(pybind11::module_& m);
 // xarch.Builder and its values: ProgressEvent, BuildResult, PlatformImage, PruneResult.
 void init_builder(pybind11::module_& m);
+// xarch.BuilderStore and its values: BuilderSpec, NodeSpec, NodeStatus.
+void init_builders(pybind11::module_& m);
 
 }  // namespace xarch::python

@@ -664,3 +664,88 @@ class Builder:
     @property
     def cache_dir(self) -> str:
         """The cache directory in use (absolute)."""
+
+class NodeStatus:
+    """What a node can do now, as `xarch ls` shows it."""
+
+    @property
+    def status(self) -> str:
+        """"running" or "error"."""
+    @property
+    def error(self) -> str:
+        """Why it is not running ("" when it is)."""
+    @property
+    def version(self) -> str:
+        """The engine's version, or xarch's for an embedded node."""
+    @property
+    def native(self) -> List[Platform]:
+        """Declared platforms first, then what it runs without emulation."""
+    @property
+    def emulated(self) -> List[Platform]:
+        """What it runs through QEMU ([] for a remote engine)."""
+    @property
+    def running(self) -> bool: ...
+
+class NodeSpec:
+    """One node of a builder, as stored."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def driver(self) -> str:
+        """"docker" or "embedded"."""
+    @property
+    def endpoint(self) -> str:
+        """A docker node's engine ("" the environment's); "" for an embedded node."""
+    @property
+    def platforms(self) -> List[Platform]:
+        """The platforms declared with --platform at create."""
+    def inspect(self) -> NodeStatus:
+        """Asks the node what it can do now; an unreachable engine is a status, not an
+        exception."""
+
+class BuilderSpec:
+    """A builder as stored: its name and nodes."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def nodes(self) -> List[NodeSpec]: ...
+    @property
+    def driver(self) -> str:
+        """Its first node's driver."""
+
+class BuilderStore:
+    """The builders `xarch create` made, in builders.json ($XDG_CONFIG_HOME/xarch, else
+    ~/.config/xarch); "default" always exists. Builder(builder=NAME) builds on one."""
+
+    def __init__(self, dir: Optional[_Path] = None) -> None: ...
+    @property
+    def file(self) -> str:
+        """The path of builders.json."""
+    def list(self) -> List[BuilderSpec]:
+        """Every builder: "default" first, then the stored ones by name."""
+    def get(self, name: str) -> BuilderSpec:
+        """The builder named `name`; NotFoundError listing those that exist."""
+    @property
+    def current_name(self) -> str:
+        """The builder `use` chose ("default" until then)."""
+    def current(self) -> BuilderSpec: ...
+    def create(
+        self,
+        *,
+        name: str = "",
+        driver: str = "docker",
+        endpoint: str = "",
+        platforms: Union[None, str, Sequence[_PlatformLike]] = None,
+        node_name: str = "",
+        append: bool = False,
+        use: bool = False,
+    ) -> BuilderSpec:
+        """`xarch create`: a builder with one node, or one more node (append=True)."""
+    def remove_node(self, builder: str, node: str) -> BuilderSpec:
+        """`xarch create --leave --node`; its last node removes the builder."""
+    def use(self, name: str) -> None:
+        """`xarch use`."""
+    def remove(self, name: str) -> None:
+        """`xarch rm`; ParseError for "default"."""
