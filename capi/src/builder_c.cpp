@@ -186,6 +186,9 @@ BuildOptions to_build_options(const xarch_build_options* options) {
             }
         }
     }
+    if (options->version >= 3 && options->network != nullptr) {
+        result.network = options->network;
+    }
     return result;
 }
 
@@ -240,8 +243,10 @@ int xarch_build_options_init(xarch_build_options* out, unsigned int version) {
         capi::check_version(version, "xarch_build_options", XARCH_BUILD_OPTIONS_VERSION);
         const xarch_build_options defaults = XARCH_BUILD_OPTIONS_INIT;
         // Only the fields of `version` are written: the caller's struct may be that small.
-        std::memcpy(out, &defaults,
-                    version >= 2 ? sizeof defaults : offsetof(xarch_build_options, allow));
+        const std::size_t size = version >= 3   ? sizeof defaults
+                                 : version >= 2 ? offsetof(xarch_build_options, network)
+                                                : offsetof(xarch_build_options, allow);
+        std::memcpy(out, &defaults, size);
         out->version = version;
     });
 }

@@ -3,6 +3,7 @@
 #include "command.hpp"
 #include "progress_view.hpp"
 #include "registry_flags.hpp"
+#include "stdin_context.hpp"
 #include "xarch/builder.hpp"
 #include "xarch/builders.hpp"
 #include "xarch/context.hpp"
@@ -18,6 +19,7 @@
 #include <iostream>
 #include <iterator>
 #include <memory>
+#include <optional>
 #include <thread>
 
 namespace xarch::cli {
@@ -75,9 +77,6 @@ std::vector<Platform> parse_platforms(const std::vector<std::string>& values) {
 }
 
 BuildContext open_context(const std::string& path) {
-    if (path == "-") {
-        return BuildContext::from_tar_fd(STDIN_FILENO);
-    }
     if (path.find("://") != std::string::npos || path.starts_with("git@")) {
         throw UsageError("remote build contexts (" + path +
                          ") are not supported yet: clone or download it and give the directory");
@@ -86,13 +85,32 @@ BuildContext open_context(const std::string& path) {
 }
 
 int run_build(const ParsedArgs& args, Io& io) {
-    BuildContext context = open_context(args.positional.at(0));
+    // Checked first: a usage error is reported before any work.
+    const std::string network = args.get("network", "default");
+    if (network != "default" && network != "none" && network != "host") {
+        throw UsageError("invalid value \"" + network +
+                         "\" for flag --network: use default, none or host");
+    }
+    const std::string& path = args.positional.at(0);
+    if (path == "-" && args.get("file") == "-") {
+        throw UsageError("the context and the Dockerfile cannot both come from stdin");
+    }
+    // PATH "-": standard input is a context archive or the Dockerfile (an empty context then).
+    std::unique_ptr<StdinContext> stdin_context;
+    std::optional<BuildContext> directory_context;
+    if (path == "-") {
+        stdin_context = std::make_unique<StdinContext>(STDIN_FILENO);
+    } else {
+        directory_context.emplace(open_context(path));
+    }
+    BuildContext& context = stdin_context ? stdin_context->context() : *directory_context;
     if (args.has("file")) {
         const std::string file = args.get("file");
+        if (stdin_context && stdin_context->dockerfile_from_stdin()) {
+            throw UsageError("ambiguous Dockerfile source: both stdin and -f \"" + file +
+                             "\" give a Dockerfile: drop -f, or send a context archive on stdin");
+        }
         if (file == "-") {
-            if (args.positional.at(0) == "-") {
-                throw UsageError("the context and the Dockerfile cannot both come from stdin");
-            }
             context.set_dockerfile_text(std::string(std::istreambuf_iterator<char>(std::cin), {}));
         } else {
             context.set_dockerfile(file);
@@ -143,6 +161,7 @@ int run_build(const ParsedArgs& args, Io& io) {
             start = comma + 1;
         }
     }
+    options.network = network;
     options.no_cache = args.has("no-cache");
     options.pull = args.has("pull");
     for (const std::string& c : args.all("cache-from")) {
@@ -220,6 +239,10 @@ Command make_build_command() {
         {"label", '\0', true, "stringArray", "Set metadata for an image", ""},
         {"load", '\0', false, "", "Shorthand for \"--output=type=docker\"", ""},
         {"metadata-file", '\0', true, "string", "Write build result metadata to a file", ""},
+        {"network", '\0', true, "string",
+         "Set the networking mode for the RUN instructions during build (\"default\", \"none\", "
+         "\"host\")",
+         "default"},
         {"no-cache", '\0', false, "", "Do not use cache when building the image", ""},
         {"output", 'o', true, "stringArray",
          "Output destination (format: \"type=local,dest=path\")", ""},
@@ -251,6 +274,8 @@ Command make_build_command() {
             "platforms through QEMU) or on the nodes of a builder made with `xarch create`\n"
             "(Docker Engines, each platform on the node that runs it natively); the result\n"
             "pushed, written or loaded as --output says.\n\n"
+            "PATH \"-\" reads standard input: a tar archive (plain or compressed) is the\n"
+            "context; anything else is the Dockerfile, built with an empty context.\n\n"
             "Examples:\n"
             "  xarch build --platform amd64,arm,arm64 -t localhost:5000/app --push .\n"
             "  xarch build -o type=oci,dest=app.tar .\n"

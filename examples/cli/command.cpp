@@ -34,17 +34,18 @@ std::string help_text(const std::vector<const Command*>& path) {
     if (!cmd.subcommands.empty()) {
         std::size_t width = 0;
         for (const Command& sub : cmd.subcommands) {
-            width = std::max(width, sub.name.size());
+            width = std::max(width, sub.hidden ? 0 : sub.name.size());
         }
         out << "\nCommands:\n";
         for (const Command& sub : cmd.subcommands) {
+            if (sub.hidden) {
+                continue;
+            }
             out << "  " << sub.name << std::string(width - sub.name.size() + 3, ' ') << sub.summary
                 << '\n';
         }
     }
-    std::vector<FlagSpec> flags = cmd.flags;
-    flags.push_back(kHelpFlag);
-    out << '\n' << format_flags(flags);
+    out << '\n' << format_flags(flags_with_help(cmd));
     if (!cmd.subcommands.empty()) {
         out << "\nRun '" << join_path(path)
             << " COMMAND --help' for more information on a command.\n";
@@ -58,6 +59,12 @@ int usage_error(const std::vector<const Command*>& path, const std::string& mess
 }
 
 }  // namespace
+
+std::vector<FlagSpec> flags_with_help(const Command& cmd) {
+    std::vector<FlagSpec> flags = cmd.flags;
+    flags.push_back(kHelpFlag);
+    return flags;
+}
 
 int dispatch(const Command& root, const std::vector<std::string>& args, Io& io) {
     std::vector<const Command*> path{&root};
@@ -80,11 +87,9 @@ int dispatch(const Command& root, const std::vector<std::string>& args, Io& io) 
         own.push_back(args[i++]);
     }
     const Command& cmd = *path.back();
-    std::vector<FlagSpec> flags = cmd.flags;
-    flags.push_back(kHelpFlag);
     ParsedArgs parsed;
     try {
-        parsed = parse_args(own, flags);
+        parsed = parse_args(own, flags_with_help(cmd));
     } catch (const UsageError& e) {
         return usage_error(path, e.what(), io);
     }

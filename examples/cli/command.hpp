@@ -30,11 +30,19 @@ struct Command {
     // Least and most positional arguments run() accepts (-1: no limit).
     int min_args = 0;
     int max_args = 0;
+    // Left out of help, completion and the man page: helpers the generated scripts call.
+    bool hidden = false;
 };
 
 enum ExitCode { kExitOk = 0, kExitError = 1, kExitUsage = 2 };
 
 int dispatch(const Command& root, const std::vector<std::string>& args, Io& io);
+
+// A command's flags as its help lists them: its own, then --help.
+std::vector<FlagSpec> flags_with_help(const Command& cmd);
+
+// "xarch v0.1.0 (C ABI 0.1)": what `xarch version` and `xarch --version` print.
+std::string version_line();
 
 // The whole tool: ARGS without the program name, on std::cout and std::cerr; the exit code.
 int run(const std::vector<std::string>& args);
@@ -51,5 +59,9 @@ Command make_debug_plan_command();
 Command make_imagetools_command();
 Command make_prune_command();
 Command make_build_command();
+Command make_version_command();
+Command make_completion_command();
+Command make_complete_helper_command();
+Command make_man_helper_command();
 
 }  // namespace xarch::cli

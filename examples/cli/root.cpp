@@ -10,6 +10,11 @@
 
 namespace xarch::cli {
 
+std::string version_line() {
+    return "xarch v" + std::string(xarch::version()) + " (C ABI " +
+           std::to_string(xarch::abi_version()) + ")";
+}
+
 Command make_root_command() {
     return Command{
         .name = "xarch",
@@ -19,12 +24,13 @@ Command make_root_command() {
         .flags = {{"version", 'v', false, "", "Print version information and quit", ""}},
         .subcommands = {make_build_command(), make_ls_command(), make_create_command(),
                         make_use_command(), make_rm_command(), make_emulators_command(),
-                        make_debug_command(), make_imagetools_command(), make_prune_command()},
+                        make_debug_command(), make_imagetools_command(), make_prune_command(),
+                        make_version_command(), make_completion_command(),
+                        make_complete_helper_command(), make_man_helper_command()},
         .run =
             [](const ParsedArgs& args, Io& io) {
                 if (args.has("version")) {
-                    io.out << "xarch v" << xarch::version() << " (C ABI " << xarch::abi_version()
-                           << ")\n";
+                    io.out << version_line() << '\n';
                     return static_cast<int>(kExitOk);
                 }
                 throw UsageError("no command given");

@@ -111,6 +111,12 @@ struct BuildOptions {
     /// `--allow`: entitlements RUN steps may use: "network.host" (RUN --network=host) and
     /// "security.insecure" (RUN --security=insecure).
     std::vector<std::string> allow;
+    /// `--network`: the network of every RUN step whose own `RUN --network` is "default":
+    /// "default" (or ""; the embedded driver runs it in the host's network), "none" (a network
+    /// namespace with only loopback) or "host" (which, as in buildx, also allows "network.host" for
+    /// the build). Docker nodes get it as the engine's networkmode. Anything else is
+    /// Error(kInvalidArgument).
+    std::string network = "default";
     ProgressCallback progress;
 };
 

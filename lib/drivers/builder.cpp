@@ -9,10 +9,31 @@
 #include <xarch/builder.hpp>
 #include <xarch/error.hpp>
 
+#include <algorithm>
 #include <mutex>
 #include <thread>
 
 namespace xarch {
+
+namespace {
+
+// buildx's --network: the values BuildKit accepts. Asking for host grants its entitlement, as
+// buildx adds network.host to the allowed entitlements itself for `--network host`.
+BuildOptions with_network_entitlement(const BuildOptions& options) {
+    const std::string& network = options.network;
+    if (!network.empty() && network != "default" && network != "none" && network != "host") {
+        throw Error(ErrorCode::kInvalidArgument,
+                    "network mode \"" + network + "\" is not supported: use default, none or host");
+    }
+    BuildOptions out = options;
+    if (network == "host" && std::find(out.allow.begin(), out.allow.end(), "network.host") ==
+                                 out.allow.end()) {
+        out.allow.emplace_back("network.host");
+    }
+    return out;
+}
+
+}  // namespace
 
 class Builder::Impl {
 public:
@@ -20,7 +41,8 @@ public:
         : options_(std::move(options)),
           cache_(options_.cache_dir.empty() ? cache::Cache::default_dir() : options_.cache_dir) {}
 
-    BuildResult build(BuildContext& context, const BuildOptions& options) {
+    BuildResult build(BuildContext& context, const BuildOptions& requested) {
+        const BuildOptions options = with_network_entitlement(requested);
         const solver::CancelToken token = current_token().child();
         if (options_.builder && !drivers::is_embedded_only(*options_.builder)) {
             Registry registry(registry_options(token));

@@ -377,6 +377,7 @@ private:
             }
             build.no_cache = options_.no_cache;
             build.pull = options_.pull;
+            build.network = options_.network == "default" ? std::string() : options_.network;
             build.node = builder_.nodes[node].name;
             build.build_platform = engine_platforms_.at(node);
             build.resolve_base = resolve_base;

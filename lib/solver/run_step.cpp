@@ -96,7 +96,10 @@ ImageState BuildSession::run_step(const dockerfile::StageInstance& inst,
             "RUN --security=insecure needs the security.insecure entitlement: build with "
             "--allow security.insecure");
     }
-    if (run.network == "host" && !allowed("network.host")) {
+    // The build's --network is the default; the instruction's own RUN --network wins.
+    const std::string network =
+        run.network != "default" || options_.network.empty() ? run.network : options_.network;
+    if (network == "host" && !allowed("network.host")) {
         throw fail(
             "RUN --network=host needs the network.host entitlement: build with --allow "
             "network.host");
@@ -115,7 +118,7 @@ ImageState BuildSession::run_step(const dockerfile::StageInstance& inst,
 
     // The key: the parent state, what runs and how, and what the mounts bring in.
     KeyBuilder k("run");
-    k.add(state.key).add(inst.platform.to_string()).add(user).add(cwd).add(run.network);
+    k.add(state.key).add(inst.platform.to_string()).add(user).add(cwd).add(network);
     k.add(run.security).add(argv.script_content);
     for (const std::string& a : argv.args) {
         k.add("arg").add(a);
@@ -185,7 +188,7 @@ ImageState BuildSession::run_step(const dockerfile::StageInstance& inst,
         spec.uid = identity.uid;
         spec.gid = identity.gid;
         spec.groups = identity.groups;
-        spec.network = run.network == "none" ? executor::Network::kNone : executor::Network::kHost;
+        spec.network = network == "none" ? executor::Network::kNone : executor::Network::kHost;
         spec.mounts = std::move(mounts.mounts);
         spec.output = [&](std::string_view line, bool) { progress_.log(vertex, name, line); };
         if (argv.script) {

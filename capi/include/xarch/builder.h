@@ -152,13 +152,16 @@ typedef struct xarch_build_options {
     const char* const* allow; /* --allow entitlements RUN may use: "network.host",
                                  "security.insecure" */
     size_t allow_count;
+    /* version 3 */
+    const char* network; /* --network for RUN steps without their own: NULL or "default", "none"
+                            (loopback only), "host" (also allows "network.host", as buildx) */
 } xarch_build_options;
 
-#define XARCH_BUILD_OPTIONS_VERSION 2
+#define XARCH_BUILD_OPTIONS_VERSION 3
 #define XARCH_BUILD_OPTIONS_INIT                                                                 \
     {                                                                                            \
         XARCH_BUILD_OPTIONS_VERSION, NULL, 0, NULL, 0, NULL, 0, 0, NULL, 0, NULL, 0, NULL, 0, 0, \
-            0, NULL, NULL, NULL, NULL, NULL, NULL, 0                                             \
+            0, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL                                       \
     }
 
 /* As xarch_builder_options_init, for xarch_build_options.
