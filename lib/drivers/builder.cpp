@@ -26,8 +26,8 @@ BuildOptions with_network_entitlement(const BuildOptions& options) {
                     "network mode \"" + network + "\" is not supported: use default, none or host");
     }
     BuildOptions out = options;
-    if (network == "host" && std::find(out.allow.begin(), out.allow.end(), "network.host") ==
-                                 out.allow.end()) {
+    if (network == "host" &&
+        std::find(out.allow.begin(), out.allow.end(), "network.host") == out.allow.end()) {
         out.allow.emplace_back("network.host");
     }
     return out;
