@@ -31,6 +31,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::StartsWith;
 using ::testing::UnorderedElementsAre;
 
@@ -341,6 +342,25 @@ TEST_F(CapiBuilder, HostNetworkRunNeedsTheEntitlement) {
     EXPECT_NE(xarch_builder_build(&result, builder_.get(), ctx.get(), &options), XARCH_OK);
     EXPECT_THAT(last_message(), HasSubstr("--allow network.host"));
     EXPECT_EQ(result, nullptr);
+}
+
+TEST_F(CapiBuilder, NetworkModeIsCheckedAndHostGrantsItsEntitlement) {
+    ContextPtr ctx = make_context("FROM scratch\nRUN --network=host true\n");
+    xarch_build_options options = XARCH_BUILD_OPTIONS_INIT;
+    EXPECT_EQ(options.network, nullptr);
+    options.network = "bridge";
+    xarch_build_result* result = nullptr;
+    EXPECT_EQ(xarch_builder_build(&result, builder_.get(), ctx.get(), &options), XARCH_EINVAL);
+    EXPECT_THAT(last_message(), HasSubstr("\"bridge\""));
+    // --network host allows network.host, as buildx: the RUN gets past the entitlement check
+    // and fails only for want of a shell in scratch.
+    options.network = "host";
+    EXPECT_NE(xarch_builder_build(&result, builder_.get(), ctx.get(), &options), XARCH_OK);
+    EXPECT_THAT(last_message(), Not(HasSubstr("--allow network.host")));
+    // A version 2 caller has no `network`: whatever lies after its struct is not read.
+    options.version = 2;
+    EXPECT_NE(xarch_builder_build(&result, builder_.get(), ctx.get(), &options), XARCH_OK);
+    EXPECT_THAT(last_message(), HasSubstr("--allow network.host"));
 }
 
 TEST_F(CapiBuilder, ScratchCopyForTwoPlatformsIntoAnOciLayout) {
