@@ -896,6 +896,13 @@ BuildResult BuildSession::run() {
         group.wait();
     }
     token_.throw_if_cancelled();
+    // `--label`: on the target's image config over the Dockerfile's own LABELs, without a
+    // history entry, as BuildKit's Dockerfile frontend sets them.
+    for (ImageState& state : states) {
+        for (const auto& [key, value] : context_.labels()) {
+            state.config.config.labels[key] = value;
+        }
+    }
 
     std::vector<FinalImage> images;
     for (std::size_t i = 0; i < states.size(); ++i) {
