@@ -157,6 +157,7 @@ inline constexpr CodeInfo kCodes[] = {
     {XARCH_EDIGEST, "XARCH_EDIGEST", ErrorCode::kDigestMismatch},
     {XARCH_EREGISTRY, "XARCH_EREGISTRY", ErrorCode::kRegistry},
     {XARCH_ENETWORK, "XARCH_ENETWORK", ErrorCode::kNetwork},
+    {XARCH_EBUILD, "XARCH_EBUILD", ErrorCode::kBuildFailed},
 };
 
 // The XARCH_E* code of an xarch::ErrorCode (XARCH_EINTERNAL for one the table lacks).

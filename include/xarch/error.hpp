@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace xarch {
 
@@ -24,6 +25,7 @@ enum class ErrorCode {
     kDigestMismatch = 10,   // content does not match its digest or size
     kRegistry = 11,         // a registry answered with an error not covered above
     kNetwork = 12,          // a connection failed, was reset or timed out
+    kBuildFailed = 13,      // a build step ran and failed: a RUN exited non-zero or was killed
 };
 
 // The code's stable identifier: "invalid_argument", "not_found", ... (Python's Error.code).
@@ -75,6 +77,15 @@ public:
     int end_line() const noexcept { return end_line_; }      // >= start_line
     const std::string& detail() const noexcept { return detail_; }  // the message alone
 
+protected:
+    // For subclasses with their own code; `message` is what() verbatim.
+    DockerfileError(ErrorCode code,
+                    const std::string& message,
+                    std::string file,
+                    int start_line,
+                    int end_line,
+                    std::string detail);
+
 private:
     std::string file_;
     int start_line_;
@@ -91,6 +102,32 @@ public:
                         http_status,
                         std::move(distribution_code),
                         false) {}
+};
+
+// A build step ran and failed: a RUN exited non-zero or was killed (code kBuildFailed). Beyond
+// the Dockerfile place it names the step as the progress events show it ("[linux/arm64 2/2] RUN
+// exit 3"), the platform it ran for, the process's exit code and its last lines of output.
+class BuildError : public DockerfileError {
+public:
+    struct Step {
+        std::string name;                     // the step's progress name
+        std::string platform;                 // "linux/arm64"; "" when not known
+        int exit_code = -1;                   // 128 + signal when killed; -1 when not known
+        std::vector<std::string> last_lines;  // the last lines the process printed
+    };
+
+    // A step at a Dockerfile line: what() is "FILE:LINE: DETAIL", like DockerfileError's.
+    BuildError(std::string file, int start_line, int end_line, std::string detail, Step step);
+    // A step reported by a driver that knows no line: what() is `message` as given.
+    BuildError(const std::string& message, Step step);
+
+    const std::string& step() const noexcept { return step_.name; }
+    const std::string& platform() const noexcept { return step_.platform; }
+    int exit_code() const noexcept { return step_.exit_code; }
+    const std::vector<std::string>& last_lines() const noexcept { return step_.last_lines; }
+
+private:
+    Step step_;
 };
 
 }  // namespace xarch

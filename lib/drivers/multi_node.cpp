@@ -113,23 +113,28 @@ public:
         if (!error_) {
             try {
                 throw;
+            } catch (const BuildError& e) {
+                BuildError::Step step{e.step(), e.platform(), e.exit_code(), e.last_lines()};
+                error_ =
+                    std::make_exception_ptr(BuildError(where + ": " + e.what(), std::move(step)));
             } catch (const Error& e) {
-                error_.emplace(e.code(), where + ": " + e.what());
+                error_ = std::make_exception_ptr(Error(e.code(), where + ": " + e.what()));
             } catch (const std::exception& e) {
-                error_.emplace(ErrorCode::kInternal, where + ": " + e.what());
+                error_ =
+                    std::make_exception_ptr(Error(ErrorCode::kInternal, where + ": " + e.what()));
             }
         }
         run.cancel();
     }
     void throw_if_failed() {
         if (error_) {
-            throw *error_;
+            std::rethrow_exception(error_);
         }
     }
 
 private:
     std::mutex mutex_;
-    std::optional<Error> error_;
+    std::exception_ptr error_;  // an Error, or a BuildError that keeps its step
 };
 
 std::string node_label(const BuilderSpec& builder, const NodeSpec& node, const Platform& p) {

@@ -262,8 +262,11 @@ ImageState BuildSession::run_step(const dockerfile::StageInstance& inst,
 
         const executor::RunResult result = executor::run(spec, token_);
         if (result.exit_code != 0) {
-            throw fail(run_failure_message(argv.args, result.exit_code) +
-                       join_lines(result.last_lines));
+            throw BuildError(
+                dockerfile_name_, command.start_line, command.end_line,
+                run_failure_message(argv.args, result.exit_code) + join_lines(result.last_lines),
+                BuildError::Step{name, inst.platform.to_string(), result.exit_code,
+                                 result.last_lines});
         }
 
         // Whiteouts first: a directory kept only for the whiteouts under it is not unchanged.

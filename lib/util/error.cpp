@@ -29,6 +29,8 @@ const char* to_string(ErrorCode code) noexcept {
             return "registry";
         case ErrorCode::kNetwork:
             return "network";
+        case ErrorCode::kBuildFailed:
+            return "build_failed";
     }
     return "unknown";
 }

@@ -572,5 +572,38 @@ TEST_F(CapiBuilder, PushBusyboxPlusCopyForTwoPlatforms) {
     EXPECT_EQ(by_digest, raw);
 }
 
+TEST_F(CapiBuilder, FailingRunIsEbuildWithItsClassAndLine) {
+    std::string why;
+    auto env = xarch::test::load_registry_env(&why);
+    if (!env) {
+        GTEST_SKIP() << why;
+    }
+    if (::geteuid() != 0) {
+        GTEST_SKIP() << "RUN needs root";
+    }
+    ContextPtr ctx = make_context("FROM " + env->plain + "/" + env->busybox_repo + ":" +
+                                  env->busybox_tag + "\nRUN echo out; exit 3\n");
+    const std::string layout = dir_ / "layout";
+    const std::string output = "type=oci,dest=" + layout + ",tar=false";
+    const char* outputs[] = {output.c_str()};
+    const std::vector<const xarch_platform*> platforms = platform_ptrs({"linux/amd64"});
+    xarch_build_options options = XARCH_BUILD_OPTIONS_INIT;
+    options.platforms = platforms.data();
+    options.platforms_count = platforms.size();
+    options.outputs = outputs;
+    options.outputs_count = 1;
+    xarch_build_result* result = nullptr;
+    EXPECT_EQ(xarch_builder_build(&result, builder_.get(), ctx.get(), &options), XARCH_EBUILD);
+    EXPECT_EQ(result, nullptr);
+    EXPECT_STREQ(xarch_error_last()->class_name, "xarch::BuildError");
+    EXPECT_STREQ(xarch_error_code_name(XARCH_EBUILD), "XARCH_EBUILD");
+    EXPECT_THAT(last_message(), HasSubstr("did not complete successfully: exit code: 3"));
+    // The failing instruction's place, as for any Dockerfile error.
+    const xarch_error_location* where = xarch_error_last_location();
+    EXPECT_STREQ(where->file, "Dockerfile");
+    EXPECT_EQ(where->start_line, 2);
+    EXPECT_FALSE(fs::exists(layout + "/index.json"));
+}
+
 }  // namespace
 }  // namespace xarch_capi_test

@@ -22,6 +22,7 @@ TEST(CapiError, CodesHaveFixedValues) {
     EXPECT_EQ(XARCH_EINTERNAL, -8);
     EXPECT_EQ(XARCH_ENOMEM, -9);
     EXPECT_EQ(XARCH_EUSER, -10);
+    EXPECT_EQ(XARCH_EBUILD, -15);
 }
 
 TEST(CapiError, CodeNames) {
@@ -36,6 +37,7 @@ TEST(CapiError, CodeNames) {
     EXPECT_STREQ(xarch_error_code_name(XARCH_EINTERNAL), "XARCH_EINTERNAL");
     EXPECT_STREQ(xarch_error_code_name(XARCH_ENOMEM), "XARCH_ENOMEM");
     EXPECT_STREQ(xarch_error_code_name(XARCH_EUSER), "XARCH_EUSER");
+    EXPECT_STREQ(xarch_error_code_name(XARCH_EBUILD), "XARCH_EBUILD");
     EXPECT_STREQ(xarch_error_code_name(-1000), "XARCH_E?");
     EXPECT_STREQ(xarch_error_code_name(7), "XARCH_E?");
 }

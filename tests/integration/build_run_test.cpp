@@ -265,6 +265,25 @@ TEST_F(BuildRunTest, FailingRunGivesBuildxError) {
               std::string::npos)
         << message;
     EXPECT_TRUE(contains(events.logs("RUN echo out; exit 3"), "out")) << events.all_text();
+
+    // A BuildError: the step as the events name it, its platform, the exit code and its line.
+    Events again;
+    try {
+        build(ctx, options_for({"linux/amd64"}), &again);
+        ADD_FAILURE() << "the build did not fail";
+    } catch (const BuildError& e) {
+        EXPECT_EQ(e.code(), ErrorCode::kBuildFailed);
+        EXPECT_EQ(std::string(e.what()), message);
+        EXPECT_EQ(again.step_names(ProgressEvent::Kind::kVertexError),
+                  std::vector<std::string>{e.step()});
+        EXPECT_TRUE(e.step().ends_with("RUN echo out; exit 3")) << e.step();
+        EXPECT_EQ(e.platform(), "linux/amd64");
+        EXPECT_EQ(e.exit_code(), 3);
+        EXPECT_EQ(e.start_line(), 2);
+        EXPECT_EQ(e.file(), "Dockerfile");
+        EXPECT_NE(std::find(e.last_lines().begin(), e.last_lines().end(), "out"),
+                  e.last_lines().end());
+    }
 }
 
 TEST_F(BuildRunTest, RunDeletingBaseFilesWritesWhiteouts) {

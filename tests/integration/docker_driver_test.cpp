@@ -155,12 +155,16 @@ TEST_F(DockerDriverTest, FailingRunNamesTheStep) {
     try {
         build(*client_, context, arm64_build(), events.callback(), {});
         FAIL() << "the build did not fail";
-    } catch (const Error& e) {
-        EXPECT_EQ(e.code(), ErrorCode::kIo);
+    } catch (const BuildError& e) {
+        EXPECT_EQ(e.code(), ErrorCode::kBuildFailed);
         EXPECT_EQ(
             std::string(e.what()),
             "node \"node0\" (linux/arm64): step 2/2 `RUN echo out; exit 3` failed: The command "
             "'/bin/sh -c echo out; exit 3' returned a non-zero code: 3\nout");
+        EXPECT_EQ(e.step(), "[linux/arm64 2/2] RUN echo out; exit 3");
+        EXPECT_EQ(e.platform(), "linux/arm64");
+        EXPECT_EQ(e.exit_code(), 3);
+        EXPECT_EQ(e.last_lines(), std::vector<std::string>{"out"});
     }
     EXPECT_EQ(events.step_names(Kind::kVertexError),
               std::vector<std::string>{"[linux/arm64 2/2] RUN echo out; exit 3"});

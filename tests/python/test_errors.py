@@ -20,6 +20,7 @@ CLASSES = [
     (xarch.AuthenticationError, "authentication", None),
     (xarch.NetworkError, "network", ConnectionError),
     (xarch.DigestMismatchError, "digest_mismatch", None),
+    (xarch.BuildError, "build_failed", None),
 ]
 
 
@@ -80,3 +81,22 @@ def test_every_class_is_exported() -> None:
 def test_registry_errors_share_a_root() -> None:
     assert issubclass(xarch.AuthenticationError, xarch.RegistryError)
     assert issubclass(xarch.NetworkError, xarch.RegistryError)
+
+
+def test_auth_error_is_the_class_and_authentication_error_its_alias() -> None:
+    assert xarch.AuthError is xarch.AuthenticationError
+    assert xarch.AuthError.__name__ == "AuthError"
+    assert issubclass(xarch.AuthError, xarch.RegistryError)
+    assert {"AuthError", "AuthenticationError"} <= set(xarch.__all__)
+    assert type(xarch._errors._from_code("authentication", "refused")) is xarch.AuthError
+
+
+def test_build_failed_maps_to_build_error_with_its_step_attributes() -> None:
+    error = xarch._errors._from_code("build_failed", "Dockerfile:2: process ... exit code: 3")
+    assert type(error) is xarch.BuildError
+    assert isinstance(error, xarch.Error)
+    assert not isinstance(error, xarch.ParseError)
+    # The defaults until the translator sets them from the C++ error.
+    assert (error.step, error.platform, error.exit_code) == ("", "", -1)
+    assert error.file is None and error.line is None and error.end_line is None
+    assert "BuildError" in xarch.__all__

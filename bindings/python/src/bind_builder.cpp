@@ -120,7 +120,7 @@ public:
     // Ctrl-C, which cancels it. An exception of a callable (or KeyboardInterrupt) is re-raised in
     // place of the library's error it caused, and also when the build finished anyway.
     BuildResult build(BuildContext& context, BuildOptions options, const py::object& progress) {
-        std::shared_ptr<Builder> builder = builder_;
+        std::shared_ptr<Builder> builder = open();  // close() may run meanwhile
         auto hook = std::make_shared<Hook>(progress);
         if (!progress.is_none()) {
             options.progress = progress_hook(hook, *builder);
@@ -171,11 +171,36 @@ public:
         return std::move(*outcome.result);
     }
 
-    void cancel() { builder_->cancel(); }
-    PruneResult prune(const PruneOptions& options) { return builder_->prune(options); }
-    std::string cache_dir() const { return builder_->cache_dir().string(); }
+    void cancel() { open()->cancel(); }
+    PruneResult prune(const PruneOptions& options) { return open()->prune(options); }
+    std::string cache_dir() const { return open()->cache_dir().string(); }
+
+    // Cancels the builds in progress and lets go of the cache (its lock and open files) once they
+    // have ended; later calls raise ValueError. The GIL is released by the caller.
+    void close() {
+        std::shared_ptr<Builder> builder;
+        {
+            const std::lock_guard<std::mutex> lock(mutex_);
+            builder = std::move(builder_);
+        }
+        if (builder) {
+            builder->cancel();
+        }
+    }
+    bool closed() const {
+        const std::lock_guard<std::mutex> lock(mutex_);
+        return !builder_;
+    }
 
 private:
+    std::shared_ptr<Builder> open() const {
+        const std::lock_guard<std::mutex> lock(mutex_);
+        if (!builder_) {
+            throw py::value_error("the Builder is closed");
+        }
+        return builder_;
+    }
+
     // True when a signal handler raised (Ctrl-C: KeyboardInterrupt), which `hook` keeps.
     static bool interrupted(Hook& hook) {
         py::gil_scoped_acquire gil;
@@ -187,7 +212,8 @@ private:
     }
 
     std::shared_ptr<Hook> credentials_;  // null without a credentials callable
-    std::shared_ptr<Builder> builder_;
+    mutable std::mutex mutex_;           // guards builder_ against close() on another thread
+    std::shared_ptr<Builder> builder_;   // null once closed
 };
 
 std::unique_ptr<PyBuilder> make_builder(const std::optional<std::filesystem::path>& cache_dir,
@@ -253,6 +279,7 @@ BuildResult build(PyBuilder& self,
                   const std::optional<std::filesystem::path>& iid_file,
                   const std::optional<std::string>& docker_host,
                   const Strings& allow,
+                  const std::string& network,
                   const py::object& progress) {
     if (!progress.is_none() && !PyCallable_Check(progress.ptr())) {
         throw py::type_error("progress must be callable(ProgressEvent)");
@@ -276,6 +303,7 @@ BuildResult build(PyBuilder& self,
     }
     options.annotations = annotations;
     options.allow = allow;
+    options.network = network;
     options.no_cache = no_cache;
     options.pull = pull;
     for (const std::string& spec : cache_from) {
@@ -423,7 +451,14 @@ build() releases the GIL and may run on several threads at once; Ctrl-C
 cancels it (KeyboardInterrupt). The progress callable runs with the GIL held,
 maybe on a library thread; an exception it raises cancels the build and is
 re-raised. cancel() may be called from any thread, also from the progress
-callable.)doc")
+callable.
+
+A context manager: leaving the `with` block calls close(), which cancels the
+builds in progress and releases the cache directory (its lock and open files).
+
+    with xarch.Builder(cache_dir="/tmp/cache") as builder:
+        builder.build(xarch.BuildContext("."), platforms="amd64,arm64",
+                      outputs=["type=oci,dest=out,tar=false"]))doc")
         .def(py::init(&make_builder), py::arg("cache_dir") = py::none(), py::arg("jobs") = 0u,
              py::kw_only(), py::arg("insecure_registries") = Strings(),
              py::arg("ca_bundle") = py::none(), py::arg("certs_dir") = py::none(),
@@ -446,7 +481,8 @@ for an unknown builder.)doc")
              py::arg("cache_from") = Strings(), py::arg("cache_to") = Strings(),
              py::arg("source_date_epoch") = py::none(), py::arg("metadata_file") = py::none(),
              py::arg("iid_file") = py::none(), py::arg("docker_host") = py::none(),
-             py::arg("allow") = Strings(), py::arg("progress") = py::none(),
+             py::arg("allow") = Strings(), py::arg("network") = "default",
+             py::arg("progress") = py::none(),
              R"doc(Builds `context` and returns a BuildResult.
 
 platforms: "amd64,arm64", a list of str or Platform, or None (the host's).
@@ -457,10 +493,14 @@ push/load add type=registry/type=docker as buildx does. annotations:
 source_date_epoch: seconds (None: the build arg or environment).
 metadata_file, iid_file: written after a successful build. docker_host: the
 Engine --load talks to. allow: entitlements RUN may use ("network.host",
-"security.insecure"). progress: callable(ProgressEvent).
+"security.insecure"). network: the network of RUN steps without their own
+--network: "default", "none" (loopback only) or "host" (which also allows
+"network.host"). progress: callable(ProgressEvent).
 
 Raises ParseError quoting a malformed option or for a Dockerfile BuildKit
-rejects, NotFoundError for a missing COPY source or base image platform,
+rejects, BuildError (with step, platform, exit_code, line) for a RUN that
+exits non-zero or is killed, NotFoundError for a missing COPY source or base
+image platform,
 RegistryError and its kin, CancelledError after cancel(); KeyboardInterrupt
 on Ctrl-C and the progress callable's own exception are re-raised. Do not use
 `context` from other threads during the build.)doc")
@@ -479,7 +519,20 @@ on Ctrl-C and the progress callable's own exception are re-raised. Do not use
             "Removes cached results and content, least recently used first, keeping at most "
             "`keep_storage` bytes (None: removes everything). Returns a PruneResult.")
         .def_property_readonly("cache_dir", &PyBuilder::cache_dir,
-                               "The cache directory in use (absolute).");
+                               "The cache directory in use (absolute).")
+        .def("close", &PyBuilder::close, py::call_guard<py::gil_scoped_release>(),
+             "Cancels the builds in progress (they raise CancelledError) and releases the cache "
+             "once they have ended; later calls raise ValueError. Closing twice is harmless.")
+        .def_property_readonly("closed", &PyBuilder::closed, "True after close().")
+        .def(
+            "__enter__", [](py::object self) { return self; }, "Returns the Builder itself.")
+        .def(
+            "__exit__",
+            [](PyBuilder& self, const py::args&) {
+                py::gil_scoped_release release;
+                self.close();
+            },
+            "Calls close(); exceptions propagate.");
 }
 
 }  // namespace xarch::python

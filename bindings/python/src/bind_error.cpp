@@ -23,6 +23,11 @@ void raise(const Error& error) {
             exception.attr("line") = located->start_line();
             exception.attr("end_line") = located->end_line();
         }
+        if (const auto* failed = dynamic_cast<const BuildError*>(&error)) {
+            exception.attr("step") = failed->step();
+            exception.attr("platform") = failed->platform();
+            exception.attr("exit_code") = failed->exit_code();
+        }
         PyErr_SetObject(py::type::handle_of(exception).ptr(), exception.ptr());
     } catch (py::error_already_set& failure) {
         // xarch._errors is not importable (the extension was loaded outside its package): the

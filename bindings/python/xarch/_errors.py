@@ -15,7 +15,8 @@ class Error(Exception):
 
     ``code`` is the stable name of the cause: ``"invalid_argument"``, ``"not_found"``,
     ``"permission_denied"``, ``"unsupported"``, ``"io"``, ``"already_exists"``, ``"cancelled"``,
-    ``"internal"``, ``"authentication"``, ``"digest_mismatch"``, ``"registry"`` or ``"network"``.
+    ``"internal"``, ``"authentication"``, ``"digest_mismatch"``, ``"registry"``, ``"network"`` or
+    ``"build_failed"``.
     """
 
     #: The code an instance gets when none is given.
@@ -78,10 +79,14 @@ class RegistryError(Error):
     default_code = "registry"
 
 
-class AuthenticationError(RegistryError):
+class AuthError(RegistryError):
     """Credentials are missing or were refused."""
 
     default_code = "authentication"
+
+
+#: The former name of :class:`AuthError` (the same class).
+AuthenticationError = AuthError
 
 
 class NetworkError(RegistryError, ConnectionError):
@@ -96,6 +101,26 @@ class DigestMismatchError(Error):
     default_code = "digest_mismatch"
 
 
+class BuildError(Error):
+    """A build step ran and failed: a ``RUN`` exited non-zero or was killed.
+
+    ``step`` is the step's name as the progress events show it (``"[linux/arm64 2/2] RUN exit
+    3"``), ``platform`` the platform it ran for (``"linux/arm64"``, ``""`` when not known),
+    ``exit_code`` the process's exit status (128 + signal when killed, -1 when not known).
+    ``file``, ``line`` and ``end_line`` place the instruction in the Dockerfile (``line`` is 0
+    when the builder does not know it, e.g. on a Docker Engine node).
+    """
+
+    default_code = "build_failed"
+
+    step: str = ""
+    platform: str = ""
+    exit_code: int = -1
+    file: Optional[str] = None
+    line: Optional[int] = None
+    end_line: Optional[int] = None
+
+
 # Error codes without a class of their own ("io", "internal") raise Error itself.
 _CLASS_BY_CODE: Dict[str, Type[Error]] = {
     "invalid_argument": ParseError,
@@ -104,10 +129,11 @@ _CLASS_BY_CODE: Dict[str, Type[Error]] = {
     "unsupported": UnsupportedError,
     "already_exists": AlreadyExistsError,
     "cancelled": CancelledError,
-    "authentication": AuthenticationError,
+    "authentication": AuthError,
     "digest_mismatch": DigestMismatchError,
     "registry": RegistryError,
     "network": NetworkError,
+    "build_failed": BuildError,
 }
 
 
@@ -125,7 +151,9 @@ __all__ = [
     "AlreadyExistsError",
     "CancelledError",
     "RegistryError",
+    "AuthError",
     "AuthenticationError",
     "NetworkError",
     "DigestMismatchError",
+    "BuildError",
 ]

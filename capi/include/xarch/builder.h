@@ -218,7 +218,8 @@ typedef struct xarch_build_result xarch_build_result;
  * build, so its other users wait. On success *out is a new result; an output is either left as
  * it was or fully written. Errors: XARCH_EINVAL for a malformed option (quoted) or a Dockerfile
  * that does not parse (see xarch_error_last_location), XARCH_ENOTFOUND for a missing COPY source
- * or base image platform, the registry errors of <xarch/registry.h>, XARCH_ECANCELLED after
+ * or base image platform, XARCH_EBUILD ("xarch::BuildError") for a RUN that exited non-zero or
+ * was killed, the registry errors of <xarch/registry.h>, XARCH_ECANCELLED after
  * xarch_builder_cancel or when progress_cb returned nonzero.
  * @since 0.1 */
 XARCH_API int xarch_builder_build(xarch_build_result** out,

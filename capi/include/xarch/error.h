@@ -25,6 +25,10 @@ XARCH_EXTERN_C_BEGIN
 #define XARCH_EDIGEST (-12)     /* content does not match its digest or size */
 #define XARCH_EREGISTRY (-13)   /* a registry answered with an error */
 #define XARCH_ENETWORK (-14)    /* a connection failed, was reset or timed out */
+/* A build step ran and failed: a RUN exited non-zero or was killed. The class name is
+ * "xarch::BuildError"; xarch_error_last_location() gives the step's Dockerfile lines when known.
+ * @since 0.1 */
+#define XARCH_EBUILD (-15)
 
 /* What went wrong in the last failed call on this thread. */
 typedef struct xarch_error {

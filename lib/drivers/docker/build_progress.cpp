@@ -59,6 +59,19 @@ bool is_hex(std::string_view text) {
     return !text.empty() && text.find_first_not_of("0123456789abcdef") == std::string_view::npos;
 }
 
+// The exit code in the engine's "The command '...' returned a non-zero code: 3"; -1 without one.
+int engine_exit_code(std::string_view text) {
+    constexpr std::string_view kMarker = "returned a non-zero code: ";
+    const std::size_t at = text.rfind(kMarker);
+    if (at == std::string_view::npos) {
+        return -1;
+    }
+    const std::string_view digits = text.substr(at + kMarker.size());
+    int code = -1;
+    const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), code);
+    return ec == std::errc() ? code : -1;
+}
+
 }  // namespace
 
 BuildProgress::BuildProgress(std::string node, const Platform& platform, ProgressCallback callback)
@@ -247,6 +260,12 @@ void BuildProgress::fail(std::string_view engine_text) {
         for (const std::string& line : last_lines_) {
             failure_ += "\n" + line;
         }
+        if (step_.text.starts_with("RUN ")) {
+            failed_run_ = BuildError::Step{step_.name,
+                                           platform_,
+                                           engine_exit_code(text),
+                                           {last_lines_.begin(), last_lines_.end()}};
+        }
     } else {
         failure_ = who_ + ": " + text;
     }
@@ -268,6 +287,9 @@ void BuildProgress::abort(std::string_view message) {
 
 void BuildProgress::finish() {
     flush_partial_line();
+    if (failed_run_) {
+        throw BuildError(failure_, *failed_run_);
+    }
     if (failed()) {
         throw Error(ErrorCode::kIo, failure_);
     }

@@ -7,6 +7,7 @@
 #include "drivers/docker/engine_messages.hpp"
 #include "util/progress_reporter.hpp"
 
+#include <xarch/error.hpp>
 #include <xarch/platform.hpp>
 #include <xarch/progress.hpp>
 
@@ -15,6 +16,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -98,6 +100,7 @@ private:
     Step step_;
     bool have_step_ = false;
     std::deque<std::string> last_lines_;
+    std::optional<BuildError::Step> failed_run_;  // set when the step that failed is a RUN
     std::set<std::string, std::less<>> warned_;
     std::string image_id_;
     std::string failure_;

@@ -156,9 +156,16 @@ TEST(BuildProgress, FailingRunAfterPull) {
     try {
         progress.finish();
         FAIL() << "finish() did not throw";
-    } catch (const Error& e) {
-        EXPECT_EQ(e.code(), ErrorCode::kIo);
+    } catch (const BuildError& e) {
+        // A RUN that exited non-zero: the step as the events name it, its platform, the exit
+        // code the engine's text gives and the step's last lines.
+        EXPECT_EQ(e.code(), ErrorCode::kBuildFailed);
         EXPECT_EQ(std::string(e.what()), expected);
+        EXPECT_EQ(e.step(), failing);
+        EXPECT_EQ(e.platform(), "linux/arm64");
+        EXPECT_EQ(e.exit_code(), 3);
+        EXPECT_THAT(e.last_lines(), ElementsAre("out1", "out2"));
+        EXPECT_EQ(e.start_line(), 0);
     }
     EXPECT_EQ(progress.failure(), expected);
 
@@ -210,7 +217,15 @@ TEST(BuildProgress, MissingBaseImage) {
     for (const boost::json::object& m : load("build_missing_base.jsonl")) {
         progress.on_message(m);
     }
-    EXPECT_THROW(progress.finish(), Error);
+    // Only a RUN that ran and failed is a BuildError; a missing base stays an I/O error.
+    try {
+        progress.finish();
+        ADD_FAILURE() << "finish() did not throw";
+    } catch (const BuildError& e) {
+        ADD_FAILURE() << "a missing base is not a BuildError: " << e.what();
+    } catch (const Error& e) {
+        EXPECT_EQ(e.code(), ErrorCode::kIo);
+    }
     EXPECT_EQ(progress.failure(),
               "linux/arm64: step 1/2 `FROM 127.0.0.1:44935/mytest/nothere:v1` failed: manifest "
               "for 127.0.0.1:44935/mytest/nothere:v1 not found: manifest unknown: manifest "
