@@ -25,5 +25,7 @@ void init_registry(pybind11::module_& m);
 void init_builder(pybind11::module_& m);
 // xarch.BuilderStore and its values: BuilderSpec, NodeSpec, NodeStatus.
 void init_builders(pybind11::module_& m);
+// _core._run_cli: the command-line tool, for `python3 -m xarch`.
+void init_cli(pybind11::module_& m);
 
 }  // namespace xarch::python

@@ -18,4 +18,5 @@ PYBIND11_MODULE(_core, m) {
     xarch::python::init_registry(m);
     xarch::python::init_builder(m);
     xarch::python::init_builders(m);
+    xarch::python::init_cli(m);
 }

@@ -27,6 +27,10 @@ def version() -> str:
 def abi_version() -> int:
     """The C ABI generation of the library: the N in libxarch.so.N."""
 
+def _run_cli(argv: List[str]) -> int:
+    """Runs the xarch command-line tool with ARGV (no program name); its exit code
+    (`python3 -m xarch`)."""
+
 class Platform:
     """An os/arch[/variant] platform, as in an OCI image index or `buildx --platform`.
 
@@ -420,7 +424,7 @@ class Registry:
     Network work releases the GIL; one Registry may be used from several threads. The
     credentials and progress callables run with the GIL held, maybe on a library thread; an
     exception they raise stops the operation and is re-raised to the caller. Errors are
-    RegistryError, AuthenticationError, NotFoundError, DigestMismatchError, NetworkError,
+    RegistryError, AuthError, NotFoundError, DigestMismatchError, NetworkError,
     CancelledError (all xarch.Error).
     """
 
@@ -609,6 +613,7 @@ class Builder:
     threads at once; Ctrl-C cancels it (KeyboardInterrupt). The progress callable runs with the
     GIL held, maybe on a library thread; an exception it raises cancels the build and is
     re-raised. cancel() may be called from any thread, also from the progress callable.
+    A context manager: leaving the `with` block calls close().
     """
 
     def __init__(
@@ -650,12 +655,15 @@ class Builder:
         iid_file: Optional[_Path] = None,
         docker_host: Optional[str] = None,
         allow: Sequence[str] = ...,
+        network: str = "default",
         progress: Optional[Callable[[ProgressEvent], object]] = None,
     ) -> BuildResult:
         """Builds `context` for `platforms` into `outputs` (buildx --output strings; push/load
-        add type=registry/type=docker). Raises ParseError quoting a malformed option,
-        NotFoundError, RegistryError and its kin, CancelledError after cancel(); re-raises
-        KeyboardInterrupt and the progress callable's exception."""
+        add type=registry/type=docker). network: "default", "none" or "host" (RUN steps
+        without their own --network). Raises ParseError quoting a malformed option,
+        BuildError for a RUN that exits non-zero or is killed, NotFoundError, RegistryError and
+        its kin, CancelledError after cancel(); re-raises KeyboardInterrupt and the progress
+        callable's exception."""
     def cancel(self) -> None:
         """Stops every build in progress on this Builder (they raise CancelledError)."""
     def prune(self, keep_storage: Optional[int] = None) -> PruneResult:
@@ -664,6 +672,13 @@ class Builder:
     @property
     def cache_dir(self) -> str:
         """The cache directory in use (absolute)."""
+    def close(self) -> None:
+        """Cancels the builds in progress and releases the cache; later calls raise
+        ValueError."""
+    @property
+    def closed(self) -> bool: ...
+    def __enter__(self) -> Builder: ...
+    def __exit__(self, exc_type: object, exc_value: object, traceback: object) -> None: ...
 
 class NodeStatus:
     """What a node can do now, as `xarch ls` shows it."""
