@@ -258,10 +258,9 @@ def test_a_stored_builder_by_name_or_the_current_one(
         assert str(socket) in str(raised.value)
 
 
-def test_a_docker_engine_builder_pushes_what_the_engine_built(
-    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    env = registry_env.require()
+def use_test_dockerd_builder(tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Makes "engine", a builder whose one node is the test dockerd, in a store of tmp_path's
+    (skips without a test dockerd)."""
     env_file = os.environ.get("XARCH_TEST_DOCKERD_ENV", "")
     engine = ""
     if env_file and os.path.exists(env_file):
@@ -272,6 +271,13 @@ def test_a_docker_engine_builder_pushes_what_the_engine_built(
         pytest.skip(f"no test dockerd (XARCH_TEST_DOCKERD_ENV={env_file!r})")
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     write_builders(tmp_path / "config", "default", [engine_builder("engine", engine)])
+
+
+def test_a_docker_engine_builder_pushes_what_the_engine_built(
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env = registry_env.require()
+    use_test_dockerd_builder(tmp_path, monkeypatch)
     base = f"{env.plain}/{env.busybox_repo}:{env.busybox_tag}"
     image = f"{env.plain}/python/engine-builder-{os.getpid()}:v1"
     events: List[ProgressEvent] = []
@@ -566,16 +572,7 @@ def test_a_failing_run_on_a_docker_engine_node_is_a_build_error(
     tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     env = registry_env.require()
-    env_file = os.environ.get("XARCH_TEST_DOCKERD_ENV", "")
-    engine = ""
-    if env_file and os.path.exists(env_file):
-        for line in pathlib.Path(env_file).read_text().splitlines():
-            if line.startswith("DOCKER_HOST="):
-                engine = line.partition("=")[2]
-    if not engine:
-        pytest.skip(f"no test dockerd (XARCH_TEST_DOCKERD_ENV={env_file!r})")
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    write_builders(tmp_path / "config", "default", [engine_builder("engine", engine)])
+    use_test_dockerd_builder(tmp_path, monkeypatch)
     base = f"{env.plain}/{env.busybox_repo}:{env.busybox_tag}"
     events: List[ProgressEvent] = []
     with pytest.raises(xarch.BuildError) as raised:
