@@ -144,6 +144,17 @@ const Member* find(const std::vector<Member>& members, std::string_view path) {
     return it == members.end() ? nullptr : &*it;
 }
 
+// The content of the member at `path`; a failure (and a text naming it) when there is none.
+std::string content_of(const std::vector<Member>& members, std::string_view path) {
+    const Member* member = find(members, path);
+    if (member == nullptr) {
+        ADD_FAILURE() << "no member " << path << " in "
+                      << testing::PrintToString(paths_of(members));
+        return "<no member " + std::string(path) + ">";
+    }
+    return member->content;
+}
+
 std::string random_bytes(std::size_t size, unsigned seed) {
     std::mt19937 gen(seed);
     std::string out(size, '\0');
@@ -274,12 +285,9 @@ TEST_F(ContextTarTest, DockerfileTextWithoutDockerignoreAddsOne) {
     ctx.scan(options);
     ContextTar tar(ctx);
     const std::vector<Member> members = read_tar(read_all(tar, 65536));
-    const Member* dockerfile = find(members, tar.dockerfile_name());
-    ASSERT_NE(dockerfile, nullptr);
-    EXPECT_EQ(dockerfile->content, "FROM scratch\n");
-    const Member* ignore = find(members, ".dockerignore");
-    ASSERT_NE(ignore, nullptr);
-    EXPECT_EQ(ignore->content, ".dockerignore\n" + tar.dockerfile_name() + "\n");
+    EXPECT_EQ(content_of(members, tar.dockerfile_name()), "FROM scratch\n");
+    EXPECT_EQ(content_of(members, ".dockerignore"),
+              ".dockerignore\n" + tar.dockerfile_name() + "\n");
     // The ignore rules were not there: everything is sent.
     EXPECT_NE(find(members, "debug.log"), nullptr);
     EXPECT_EQ(members.size(), ctx.entries().size() + 2);
@@ -322,12 +330,9 @@ TEST_F(ContextTarTest, WalkedWithTheDockerfileOutsideAmendsTheDockerignore) {
     ContextTar tar(fresh, std::nullopt, ContextEntries::kWalked);
     EXPECT_THAT(tar.dockerfile_name(), MatchesRegex("\\.dockerfile\\.[0-9a-f]{20}"));
     const std::vector<Member> members = read_tar(read_all(tar, 4096));
-    const Member* dockerfile = find(members, tar.dockerfile_name());
-    ASSERT_NE(dockerfile, nullptr);
-    EXPECT_EQ(dockerfile->content, "FROM scratch\n");
-    const Member* ignore = find(members, ".dockerignore");
-    ASSERT_NE(ignore, nullptr);
-    EXPECT_EQ(ignore->content, "*.log\nbuild/\n!build/keep.txt\n\n" + tar.dockerfile_name() + "\n");
+    EXPECT_EQ(content_of(members, tar.dockerfile_name()), "FROM scratch\n");
+    EXPECT_EQ(content_of(members, ".dockerignore"),
+              "*.log\nbuild/\n!build/keep.txt\n\n" + tar.dockerfile_name() + "\n");
     EXPECT_EQ(find(members, "debug.log"), nullptr);
     EXPECT_NE(find(members, "build/keep.txt"), nullptr);
 }
